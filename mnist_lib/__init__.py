@@ -1,0 +1,24 @@
+"""mnist_lib: the tested library behind the MNIST digit classification book.
+
+Every chapter of the book calls into this package; each concern has its own module:
+
+- :mod:`mnist_lib.data`: find, download, verify and parse MNIST.
+- :mod:`mnist_lib.preprocess`: scale, flatten and split the images.
+- :mod:`mnist_lib.models`: the model registry (the seed MLP and later models).
+- :mod:`mnist_lib.train`: fast, deterministic training and the trained-model cache.
+- :mod:`mnist_lib.evaluate`: accuracy, confusion matrix, per-class scores, error analysis.
+- :mod:`mnist_lib.plots`: the book's figures, each returned as a Matplotlib Figure.
+
+Submodules are imported on demand so that ``import mnist_lib`` stays cheap and does not load
+TensorFlow. Importing any of them first quiets TensorFlow's C++ log (``TF_CPP_MIN_LOG_LEVEL=3``,
+unless already set), so a notebook that imports ``mnist_lib`` before ``keras`` shows no log noise.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+__version__ = "0.1.0"
+__all__ = ["__version__"]

@@ -1,0 +1,337 @@
+"""Tests of the command line, ``python -m mnist_lib`` (mnist_lib.cli)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mnist_fixtures import REAL_MNIST
+
+import mnist_lib.train as train_module
+from mnist_lib import __version__
+from mnist_lib.cli import main
+from mnist_lib.data import FILES
+from mnist_lib.model_cache import MODEL_FILE, ModelCache
+from mnist_lib.train import TrainConfig
+
+Captured = pytest.CaptureFixture[str]
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No data anywhere, no downloads, an empty cache; returns the cache root."""
+    monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
+    monkeypatch.setenv("MNIST_OFFLINE", "1")
+    monkeypatch.setenv("MNIST_CACHE_DIR", str(tmp_path / "cache-root"))
+    return tmp_path / "cache-root"
+
+
+@pytest.fixture()
+def real_data(monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("MNIST_DATA_DIR", str(REAL_MNIST))
+    return REAL_MNIST
+
+
+def exit_code(argv: list[str]) -> int:
+    """The exit code of ``main(argv)``, whether it returns it or argparse raises SystemExit."""
+    try:
+        return main(argv)
+    except SystemExit as stop:
+        return 0 if stop.code is None else stop.code
+
+
+def run_module(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mnist_lib", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+        check=False,
+    )
+
+
+def assert_one_error_line(stderr: str) -> str:
+    """The library error is reported as one "error: ..." message, never a traceback."""
+    assert "Traceback" not in stderr
+    assert stderr.startswith("error: ")
+    assert stderr.count("error: ") == 1
+    return stderr
+
+
+# ------------------------------------------------------------------------------------------
+# Help and bad arguments
+
+
+HELP_COMMANDS = [
+    [],
+    ["data"],
+    ["data", "where"],
+    ["data", "fetch"],
+    ["data", "verify"],
+    ["train"],
+    ["evaluate"],
+    ["models"],
+]
+
+
+@pytest.mark.parametrize("command", HELP_COMMANDS, ids=lambda c: " ".join(c) or "top")
+def test_help_exits_zero_with_usage(command: list[str], capsys: Captured) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main([*command, "--help"])
+    assert stop.value.code == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(f"usage: python -m mnist_lib {' '.join(command)}".rstrip())
+    assert err == ""
+
+
+def test_top_level_help_lists_every_command(capsys: Captured) -> None:
+    assert exit_code(["--help"]) == 0
+    out = capsys.readouterr().out
+    for command in ("data", "train", "evaluate", "models"):
+        assert command in out
+
+
+def test_training_help_lists_the_options(capsys: Captured) -> None:
+    assert exit_code(["train", "--help"]) == 0
+    out = capsys.readouterr().out
+    for option in ("--model", "--epochs", "--batch-size", "--validation", "--seed", "--retrain"):
+        assert option in out
+
+
+def test_version(capsys: Captured) -> None:
+    assert exit_code(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"mnist_lib {__version__}"
+
+
+BAD_ARGUMENTS = {
+    "no command": ([], "required"),
+    "unknown command": (["bogus"], "invalid choice"),
+    "data without action": (["data"], "required"),
+    "unknown data action": (["data", "burn"], "invalid choice"),
+    "unknown model": (["train", "--model", "no_such_net"], "unknown model 'no_such_net'"),
+    "epochs 0": (["train", "--epochs", "0"], "positive whole number"),
+    "epochs x": (["train", "--epochs", "x"], "positive whole number, got 'x'"),
+    "epochs 1.5": (["evaluate", "--epochs", "1.5"], "positive whole number"),
+    "batch size -1": (["evaluate", "--batch-size", "-1"], "positive whole number"),
+    "negative validation": (["train", "--validation", "-0.1"], "0 or more"),
+    "validation text": (["train", "--validation", "half"], "fraction or a count"),
+    "seed text": (["train", "--seed", "one"], "invalid int value"),
+    "unknown option": (["models", "--fast"], "unrecognized arguments"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_ARGUMENTS))
+def test_bad_arguments_exit_two_with_usage(case: str, capsys: Captured) -> None:
+    argv, reason = BAD_ARGUMENTS[case]
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("usage: python -m mnist_lib")
+    assert reason in err
+
+
+def test_unknown_model_error_names_the_known_models(capsys: Captured) -> None:
+    assert exit_code(["evaluate", "--model", "nope"]) == 2
+    assert "seed_mlp" in capsys.readouterr().err
+
+
+def test_module_run_with_bad_arguments_exits_two(isolated_env: Path) -> None:
+    result = run_module("train", "--epochs", "0", env={"MNIST_OFFLINE": "1"})
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("usage: python -m mnist_lib train")
+    assert "--epochs: expected a positive whole number, got 0" in result.stderr
+    assert "Traceback" not in result.stderr
+
+    missing = run_module(env={"MNIST_OFFLINE": "1"})
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("usage: python -m mnist_lib")
+
+
+# ------------------------------------------------------------------------------------------
+# models and data
+
+
+def test_models_lists_seed_mlp(capsys: Captured) -> None:
+    assert main(["models"]) == 0
+    out, err = capsys.readouterr()
+    assert "seed_mlp" in out.split()
+    assert err == ""
+
+
+def test_data_where_finds_mnist_data_dir(
+    real_data: Path, isolated_env: Path, capsys: Captured
+) -> None:
+    assert main(["data", "where"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    found = [line for line in lines if line.startswith("found")]
+    assert len(found) == 1
+    assert "$MNIST_DATA_DIR" in found[0]
+    assert found[0].endswith(str(real_data))
+    assert any(line.endswith(str(isolated_env / "data")) for line in lines)  # also lists the cache
+
+
+def test_data_where_with_data_dir_argument(
+    real_data: Path, tmp_path: Path, capsys: Captured
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["data", "where", "--data-dir", str(empty)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith(str(empty))
+    assert not lines[0].startswith("found")
+    assert next(line for line in lines if line.startswith("found")).endswith(str(real_data))
+
+
+def test_data_where_finds_nothing(isolated_env: Path, capsys: Captured) -> None:
+    assert main(["data", "where"]) == 1
+    out = capsys.readouterr().out
+    assert "found " not in out
+    assert "no copy of MNIST found" in out
+    assert "data fetch" in out
+    assert not (isolated_env / "data").exists()  # nothing was downloaded
+
+
+def test_data_where_with_a_partial_copy_is_a_library_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Captured
+) -> None:
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    (partial / FILES[0].name).symlink_to(REAL_MNIST / FILES[0].name)
+    monkeypatch.setenv("MNIST_DATA_DIR", str(partial))
+    assert main(["data", "where"]) == 1
+    err = assert_one_error_line(capsys.readouterr().err)
+    assert "incomplete" in err
+    assert FILES[1].name in err
+
+
+def test_data_verify_real_data(real_data: Path, capsys: Captured) -> None:
+    assert main(["data", "verify"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4
+    for line, spec in zip(lines, FILES, strict=True):
+        assert line.startswith("ok ")
+        assert spec.name in line
+        assert str(real_data / spec.name) in line
+
+
+def test_data_verify_reports_a_corrupt_file(tmp_path: Path, capsys: Captured) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for spec in FILES[:3]:
+        (folder / spec.name).symlink_to(REAL_MNIST / spec.name)
+    # The test labels, cut short: a gzip stream that ends early.
+    whole = gzip.compress(gzip.decompress((REAL_MNIST / FILES[3].name).read_bytes()))
+    (folder / FILES[3].name).write_bytes(whole[: len(whole) // 2])
+
+    assert main(["data", "verify", "--data-dir", str(folder)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4
+    assert [line[:3] for line in lines] == ["ok ", "ok ", "ok ", "BAD"]
+    assert FILES[3].name in lines[3]
+    assert "truncated" in lines[3]
+
+
+def test_data_verify_with_nothing_anywhere(capsys: Captured) -> None:
+    assert main(["data", "verify"]) == 1
+    err = assert_one_error_line(capsys.readouterr().err)
+    assert "MNIST was not found" in err
+
+
+def test_data_fetch_offline_fails_cleanly(tmp_path: Path, capsys: Captured) -> None:
+    # Offline mode does not stop an explicit fetch, so point it at nowhere instead: the test
+    # must never reach the network.
+    import mnist_lib.data as data_module
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(data_module, "MIRRORS", ())
+        assert main(["data", "fetch", "--dest", str(tmp_path / "dl")]) == 1
+    assert_one_error_line(capsys.readouterr().err)
+
+
+# ------------------------------------------------------------------------------------------
+# Library errors
+
+
+def test_missing_data_is_one_error_line_and_exit_one(capsys: Captured) -> None:
+    assert main(["train", "--epochs", "1"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert_one_error_line(err)
+    assert "MNIST was not found" in err
+
+
+def test_module_run_with_missing_data_has_no_traceback(isolated_env: Path) -> None:
+    result = run_module(
+        "evaluate",
+        "--epochs",
+        "1",
+        env={"MNIST_OFFLINE": "1", "MNIST_CACHE_DIR": str(isolated_env), "MNIST_DATA_DIR": ""},
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert_one_error_line(result.stderr)
+    assert "MNIST was not found" in result.stderr
+
+
+def test_unusable_validation_size_is_a_library_error(real_data: Path, capsys: Captured) -> None:
+    # 70,000 held-out images cannot come out of a 60,000-image training set.
+    assert main(["train", "--epochs", "1", "--validation", "70000"]) == 1
+    err = assert_one_error_line(capsys.readouterr().err)
+    assert "validation_size" in err
+
+
+# ------------------------------------------------------------------------------------------
+# train and evaluate on the real data
+
+
+def test_train_then_evaluate_uses_the_cache(
+    real_data: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: Captured
+) -> None:
+    config = TrainConfig(epochs=1)
+    entry = ModelCache(isolated_env / "models").entry_dir(config)
+
+    assert main(["train", "--epochs", "1", "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert len(out.splitlines()) == 1  # --quiet: no per-epoch lines, only the summary
+    assert out.startswith("seed_mlp (trained now, ")
+    assert "val_accuracy" in out
+    assert (entry / MODEL_FILE).is_file()
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("trained again although the cache holds the model")
+
+    monkeypatch.setattr(train_module, "train", refuse)
+
+    assert main(["train", "--epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("seed_mlp (from the cache, ")
+    assert "epoch 1/1" not in out  # a cache hit trains nothing, so reports no epochs
+
+    assert main(["evaluate", "--epochs", "1", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    report = json.loads(out)
+    assert report["model"] == "seed_mlp"
+    assert 0.9 < report["accuracy"] <= 1.0
+    assert report["loss"] > 0
+    assert report["errors"] == round((1 - report["accuracy"]) * 10_000)
+    assert [row["digit"] for row in report["per_class"]] == list(range(10))
+    assert sum(row["support"] for row in report["per_class"]) == 10_000
+
+    assert main(["evaluate", "--epochs", "1"]) == 0
+    text = capsys.readouterr().out
+    assert f"test accuracy {report['accuracy']:.4f}" in text
+    assert f"{report['errors']} of 10000 test digits misclassified" in text
+    assert "macro" in text
+
+    assert sorted(p.name for p in (isolated_env / "models").iterdir()) == [entry.name]
