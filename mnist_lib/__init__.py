@@ -17,8 +17,17 @@ unless already set), so a notebook that imports ``mnist_lib`` before ``keras`` s
 from __future__ import annotations
 
 import os
+import sys
 
+# Set before TensorFlow loads, wherever it is first imported from: no C++ log lines in outputs,
+# and one thread per operation (see mnist_lib.train.configure_runtime for why). A value the user
+# set already wins.
+TENSORFLOW_LOADED_WITHOUT_THREAD_SETTINGS = (
+    "tensorflow" in sys.modules and "TF_NUM_INTRAOP_THREADS" not in os.environ
+)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+os.environ.setdefault("TF_NUM_INTEROP_THREADS", "2")
 
 __version__ = "0.1.0"
 __all__ = ["__version__"]

@@ -50,31 +50,11 @@ __all__ = [
 
 
 def _check_labels(labels: Any, name: str = "y_true", num_classes: int = NUM_CLASSES) -> np.ndarray:
-    """Return ``labels`` as a 1-D int64 array of values in ``0..num_classes-1``, or raise."""
-    arr = np.asarray(labels)
-    if arr.ndim == 2 and arr.shape[1] == num_classes and arr.shape[0] > 0:
-        raise InputError(
-            f"{name} has shape {arr.shape}: it looks like one-hot vectors or probabilities. "
-            f"Pass one digit per image instead, e.g. np.argmax({name}, axis=1)."
-        )
-    if arr.ndim != 1:
-        raise InputError(
-            f"{name} must be a 1-D array with one digit per image; got shape {arr.shape}. "
-            "Flatten it with .ravel() if it is a column of labels."
-        )
-    if arr.size == 0:
-        raise InputError(f"{name} is empty: there is nothing to evaluate. Pass at least one label.")
-    if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
-        raise InputError(
-            f"{name} must hold integers (the digits 0..{num_classes - 1}); got dtype {arr.dtype}. "
-            f"Convert with {name}.astype(int) if the values are whole numbers."
-        )
-    low, high = int(arr.min()), int(arr.max())
-    if low < 0 or high >= num_classes:
-        raise InputError(
-            f"{name} must hold digits 0..{num_classes - 1}; found values from {low} to {high}."
-        )
-    return arr.astype(np.int64, copy=False)
+    """``labels`` as a 1-D int64 array of digits, checked by :func:`preprocess.check_labels`."""
+    from mnist_lib.preprocess import check_labels
+
+    checked = check_labels(labels, name=name, num_classes=num_classes, allow_empty=False)
+    return checked.astype(np.int64, copy=False)
 
 
 def _check_same_length(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:

@@ -102,19 +102,38 @@ def check_images(images: np.ndarray, *, scaled: bool = True) -> np.ndarray:
     return images.astype(np.float32, copy=False).reshape(len(images), *IMAGE_SHAPE)
 
 
-def check_labels(labels: np.ndarray, n: int | None = None) -> np.ndarray:
-    """Validate class labels: 1-D integers 0..9, ``n`` of them when given; returns the array."""
-    labels = _as_array(labels, "labels")
+def check_labels(
+    labels: np.ndarray,
+    n: int | None = None,
+    *,
+    name: str = "labels",
+    num_classes: int = NUM_CLASSES,
+    allow_empty: bool = True,
+) -> np.ndarray:
+    """Validate class labels: 1-D integers ``0..num_classes-1``, ``n`` of them when given.
+
+    The one check every module uses, so a wrong label array gets the same clear message wherever
+    it is passed; ``name`` is the argument's name in that message. Returns the array unchanged.
+    """
+    labels = _as_array(labels, name)
     if labels.ndim != 1:
-        hint = " (one-hot? use labels.argmax(axis=1))" if labels.ndim == 2 else ""
-        raise InputError(f"labels must be 1-D; got shape {labels.shape}{hint}")
-    if labels.dtype.kind not in "iu":
+        hint = ""
+        if labels.ndim == 2 and labels.shape[1] == num_classes:
+            hint = f" (one-hot? use {name}.argmax(axis=1))"
+        elif labels.ndim == 2 and labels.shape[1] == 1:
+            hint = f" (a column? use {name}.ravel())"
+        raise InputError(f"{name} must be 1-D; got shape {labels.shape}{hint}")
+    if labels.size == 0 and not allow_empty:
+        raise InputError(f"{name} is empty: there is nothing to evaluate; pass at least one label")
+    if labels.dtype == np.bool_ or labels.dtype.kind not in "iu":
         raise InputError(
-            f"labels must be integers 0..9; got dtype {labels.dtype}. "
-            "Convert with labels.astype(np.uint8) if the values are whole digits"
+            f"{name} must be integers 0..{num_classes - 1}; got dtype {labels.dtype}. "
+            f"Convert with {name}.astype(np.uint8) if the values are whole digits"
         )
-    if labels.size and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
-        raise InputError(f"labels must be 0..9; got values from {labels.min()} to {labels.max()}")
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise InputError(
+            f"{name} must be 0..{num_classes - 1}; got values from {labels.min()} to {labels.max()}"
+        )
     if n is not None and len(labels) != n:
         raise InputError(f"expected {n} labels (one per image); got {len(labels)}")
     return labels

@@ -21,13 +21,14 @@ import numbers
 import os
 import random
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mnist_lib import __version__
+from mnist_lib import TENSORFLOW_LOADED_WITHOUT_THREAD_SETTINGS, __version__
 from mnist_lib.data import MnistData, Split, load_mnist
 from mnist_lib.errors import InputError
 from mnist_lib.models import build_model
@@ -35,8 +36,6 @@ from mnist_lib.preprocess import check_images, check_labels, scale_images, split
 
 if TYPE_CHECKING:
     import keras
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 History = dict[str, list[float]]
 """Per-epoch metrics as plain data: ``loss``, ``accuracy`` and, with validation, ``val_*``."""
@@ -152,13 +151,15 @@ _runtime_configured = False
 
 
 def configure_runtime() -> None:
-    """Set TensorFlow's threading once, before its runtime starts.
+    """Make sure TensorFlow runs one thread per operation (two operations at once).
 
     For networks this small, splitting each matrix product over several threads costs more in
-    synchronisation than it saves: one thread per op (with two ops allowed at once) measured about
-    twice as fast per step on a 2-core machine. Fixing the thread count also fixes the order of
-    floating-point reductions, which reproducibility relies on. Once TensorFlow has started,
-    its threading can no longer change; then this does nothing.
+    synchronisation than it saves: one thread per op measured about twice as fast per step on a
+    2-core machine. The thread count also fixes the order of floating-point reductions, which
+    bit-for-bit reproducibility relies on. ``import mnist_lib`` sets ``TF_NUM_INTRAOP_THREADS``
+    and ``TF_NUM_INTEROP_THREADS`` so that TensorFlow starts this way wherever it is first used;
+    this function also sets them explicitly, and warns when TensorFlow was started earlier with
+    other settings (its threading can no longer change then).
     """
     global _runtime_configured
     if _runtime_configured:
@@ -168,8 +169,15 @@ def configure_runtime() -> None:
     try:
         tf.config.threading.set_intra_op_parallelism_threads(1)
         tf.config.threading.set_inter_op_parallelism_threads(2)
-    except RuntimeError:  # the runtime already started: keep what it has
-        pass
+    except RuntimeError:  # the runtime already started: it has what it started with
+        if TENSORFLOW_LOADED_WITHOUT_THREAD_SETTINGS:
+            warnings.warn(
+                "TensorFlow was started before mnist_lib was imported, so its threading could "
+                "not be set: training is slower and its results may differ in the last digits "
+                "from the book's. Import mnist_lib before tensorflow or keras.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
     _runtime_configured = True
 
 

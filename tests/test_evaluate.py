@@ -433,6 +433,6 @@ def test_error_messages_name_the_argument_and_a_fix():
     with pytest.raises(InputError) as info:
         accuracy([0, 1], np.array([0.0, 1.0]))
     message = str(info.value)
-    assert "y_pred" in message and "astype(int)" in message
+    assert "y_pred" in message and "astype(np.uint8)" in message
     # InputError is also a ValueError, so generic handlers keep working.
     assert isinstance(info.value, ValueError)

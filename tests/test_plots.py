@@ -8,6 +8,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from figure_checks import all_text, assert_no_clipped_text
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
@@ -33,13 +34,6 @@ HISTORY = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    """The library's figures bypass pyplot, but close anything a test may have opened there."""
-    yield
-    plt.close("all")
-
-
 @pytest.fixture(scope="module")
 def images() -> np.ndarray:
     """60 uint8 'digits': a blank 28 x 28 background with one random bright block each."""
@@ -54,23 +48,6 @@ def images() -> np.ndarray:
 @pytest.fixture(scope="module")
 def labels() -> np.ndarray:
     return np.arange(60) % 10
-
-
-def all_text(fig: Figure) -> list[str]:
-    """Every non-empty text string in the figure (titles, labels, tick labels, annotations)."""
-    FigureCanvasAgg(fig).draw()
-    return [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
-
-
-def assert_no_clipped_text(fig: Figure) -> None:
-    """Everything drawn (titles, labels, tick labels, annotations) lies inside the figure."""
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    drawn = fig.get_tightbbox(canvas.get_renderer())  # inches; only what is actually drawn
-    width, height = fig.get_size_inches()
-    slack = 1 / 72  # one point
-    assert drawn.x0 >= -slack and drawn.y0 >= -slack, drawn
-    assert drawn.x1 <= width + slack and drawn.y1 <= height + slack, drawn
 
 
 def assert_titles_do_not_overlap(fig: Figure) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -302,3 +305,31 @@ def test_seed_recipe_reaches_97_percent_on_the_test_set() -> None:
     assert test_accuracy >= 0.97, test_accuracy
     assert len(result.history["val_accuracy"]) == 10
     assert result.history["val_accuracy"][-1] >= 0.96
+
+
+def _configure_in_fresh_process(prelude: str) -> str:
+    """configure_runtime() in a new Python after ``prelude``: its thread setting and warnings."""
+    code = f"""
+import os, warnings
+os.environ.pop("TF_NUM_INTRAOP_THREADS", None)
+{prelude}
+import mnist_lib.train as train
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    train.configure_runtime()
+print(os.environ.get("TF_NUM_INTRAOP_THREADS"), [str(w.message)[:40] for w in caught])
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_NUM_")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_importing_mnist_lib_first_sets_one_thread_per_op_silently() -> None:
+    assert _configure_in_fresh_process("") == "1 []"
+
+
+def test_tensorflow_started_before_mnist_lib_gives_a_warning() -> None:
+    out = _configure_in_fresh_process("import keras; keras.optimizers.Adam()")
+    assert "TensorFlow was started before mnist_lib" in out

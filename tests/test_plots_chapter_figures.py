@@ -8,9 +8,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from figure_checks import all_text, assert_no_clipped_text
 from matplotlib.figure import Figure
-from matplotlib.text import Text
 
 from mnist_lib.errors import InputError
 from mnist_lib.plots import (
@@ -21,12 +20,6 @@ from mnist_lib.plots import (
     plot_probabilities,
     plot_scaling,
 )
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")
@@ -41,22 +34,6 @@ def images() -> np.ndarray:
 @pytest.fixture(scope="module")
 def labels() -> np.ndarray:
     return np.arange(20) % 10
-
-
-def all_text(fig: Figure) -> list[str]:
-    FigureCanvasAgg(fig).draw()
-    return [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
-
-
-def assert_no_clipped_text(fig: Figure) -> None:
-    """Everything drawn lies inside the figure (one point of slack)."""
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    drawn = fig.get_tightbbox(canvas.get_renderer())
-    width, height = fig.get_size_inches()
-    slack = 1 / 72
-    assert drawn.x0 >= -slack and drawn.y0 >= -slack, drawn
-    assert drawn.x1 <= width + slack and drawn.y1 <= height + slack, drawn
 
 
 def test_figures_bypass_pyplot_and_fit_the_page(images, labels) -> None:

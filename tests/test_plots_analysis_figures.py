@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import math
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.text import Text
+from figure_checks import all_text, assert_no_clipped_text, assert_not_in_pyplot
 
 from mnist_lib.errors import InputError
 from mnist_lib.evaluate import (
@@ -31,12 +28,6 @@ from mnist_lib.plots import (
     plot_mistake_probabilities,
     plot_pair_mistakes,
 )
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")
@@ -77,29 +68,6 @@ def labelled() -> tuple[np.ndarray, np.ndarray]:
     y_true[3], predicted[3] = 3, 5
     confidence = np.linspace(0.3, 0.999, 40)
     return y_true, probs_for(list(predicted), list(confidence))
-
-
-def all_text(fig: Figure) -> list[str]:
-    FigureCanvasAgg(fig).draw()
-    return [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
-
-
-def assert_no_clipped_text(fig: Figure) -> None:
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    drawn = fig.get_tightbbox(canvas.get_renderer())
-    width, height = fig.get_size_inches()
-    slack = 1 / 72
-    assert drawn.x0 >= -slack and drawn.y0 >= -slack, drawn
-    assert drawn.x1 <= width + slack and drawn.y1 <= height + slack, drawn
-
-
-def assert_not_in_pyplot(make) -> Figure:
-    before = plt.get_fignums()
-    fig = make()
-    assert isinstance(fig, Figure)
-    assert plt.get_fignums() == before
-    return fig
 
 
 # --------------------------------------------------------------------------------------------------
