@@ -65,7 +65,7 @@ notebooks: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab book/
 
-test: lint unit
+test: lint unit nbval site browser
 
 train: $(STAMP)
 	$(BIN)/python -m mnist_lib train

@@ -146,9 +146,12 @@ def layer_table(model: Any) -> list[LayerRow]:
 def format_layer_table(rows: Sequence[LayerRow]) -> str:
     """A plain-text table of ``layer_table(model)``: weights written as inputs x outputs.
 
+    Columns: layer name, activation, output size, weights, biases and ``params`` (all the layer's
+    parameters). The layer's class is left out (the activation shows which layers are Dense), so
+    that the table of the book's networks fits the book's text column, under 80 characters wide.
     The last line is the total number of parameters of the model.
     """
-    header = ("layer", "type", "activation", "output", "weights", "biases", "parameters")
+    header = ("layer", "activation", "output", "weights", "biases", "params")
     lines = []
     for row in rows:
         if row.kernel_shape is not None:
@@ -159,7 +162,6 @@ def format_layer_table(rows: Sequence[LayerRow]) -> str:
         lines.append(
             (
                 row.name,
-                row.kind,
                 row.activation or "-",
                 _TIMES.join(str(d) for d in row.output_shape),
                 weights,
@@ -168,10 +170,10 @@ def format_layer_table(rows: Sequence[LayerRow]) -> str:
             )
         )
     total = sum(row.parameters for row in rows)
-    footer = ("total", "", "", "", "", "", f"{total:,}")
+    footer = ("total", "", "", "", "", f"{total:,}")
     table = [header, *lines, footer]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-    right = {3, 5, 6}  # numbers are right-aligned
+    right = {2, 4, 5}  # numbers are right-aligned
     out = []
     for line in table:
         cells = [

@@ -72,17 +72,15 @@ def test_format_layer_table_text(seed_rows: list[LayerRow]) -> None:
     assert len(lines) == 7  # header, five layers, total
     assert lines[0].split() == [
         "layer",
-        "type",
         "activation",
         "output",
         "weights",
         "biases",
-        "parameters",
+        "params",
     ]
-    assert lines[1].split() == ["flatten", "Flatten", "-", "784", "-", "-", "0"]
+    assert lines[1].split() == ["flatten", "-", "784", "-", "-", "0"]
     assert lines[2].split() == [
         "hidden_128",
-        "Dense",
         "relu",
         "128",
         "784",
