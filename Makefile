@@ -35,12 +35,13 @@ $(STAMP): requirements.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (python3.11 or python3)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -r requirements.txt
+	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --no-deps -e .
 	touch $(STAMP)
 
 site: $(STAMP)
-	set -o pipefail; $(BIN)/jupyter-book build . --path-output . -W -n --keep-going 2>&1 | tee _build.log
+	mkdir -p _build
+	set -o pipefail; $(BIN)/jupyter-book build . --path-output . -W -n --keep-going 2>&1 | tee _build/build.log
 	@echo "the site is in _build/html/index.html"
 
 lint: $(STAMP)
@@ -77,4 +78,4 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/training_speed.py
 
 clean:
-	rm -rf _build _build.log .cache $(VENV)
+	rm -rf _build .cache $(VENV)
