@@ -225,3 +225,12 @@ def refused_url() -> str:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}/"
+
+
+def probs_for(predicted: list[int], confidence: list[float]) -> np.ndarray:
+    """Probability rows giving ``confidence`` to the predicted digit, the rest spread evenly."""
+    rows = np.empty((len(predicted), 10))
+    for row, (digit, top) in enumerate(zip(predicted, confidence, strict=True)):
+        rows[row] = (1.0 - top) / 9
+        rows[row, digit] = top
+    return rows

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from mnist_fixtures import probs_for
 
 from mnist_lib.errors import InputError
 from mnist_lib.evaluate import (
@@ -21,15 +22,6 @@ HISTORY = {
     "val_loss": [0.19196, 0.13791, 0.1065],
     "val_accuracy": [0.9485, 0.96017, 0.96833],
 }
-
-
-def probs_for(predicted: list[int], confidence: list[float]) -> np.ndarray:
-    """Rows giving ``confidence`` to the predicted digit and the rest spread evenly."""
-    rows = np.empty((len(predicted), NUM_CLASSES))
-    for row, (digit, top) in enumerate(zip(predicted, confidence, strict=True)):
-        rows[row] = (1.0 - top) / (NUM_CLASSES - 1)
-        rows[row, digit] = top
-    return rows
 
 
 # --------------------------------------------------------------------------------------------------

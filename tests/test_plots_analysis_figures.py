@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pytest
 from figure_checks import all_text, assert_no_clipped_text, assert_not_in_pyplot
+from mnist_fixtures import probs_for
 
 from mnist_lib.errors import InputError
 from mnist_lib.evaluate import (
@@ -39,14 +40,6 @@ def images() -> np.ndarray:
         r, c = rng.integers(4, 18, size=2)
         img[r : r + 6, c : c + 4] = rng.uniform(0.2, 1.0, size=(6, 4))
     return out
-
-
-def probs_for(predicted: list[int], confidence: list[float]) -> np.ndarray:
-    rows = np.empty((len(predicted), NUM_CLASSES))
-    for row, (digit, top) in enumerate(zip(predicted, confidence, strict=True)):
-        rows[row] = (1.0 - top) / (NUM_CLASSES - 1)
-        rows[row, digit] = top
-    return rows
 
 
 @pytest.fixture(scope="module")
