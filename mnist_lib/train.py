@@ -218,6 +218,8 @@ def train(
     data = data if data is not None else load_mnist()
     train_split, validation = _split(data.train, config)
     x_train = _prepare(train_split.images)
+    if validation is not None:  # scaled once here, not again every epoch
+        validation = Split(_prepare(validation.images), validation.labels)
     y_train = check_labels(train_split.labels, n=len(x_train)).astype(np.int32)
 
     model = build_model(config.model, **config.model_params)
@@ -317,10 +319,10 @@ def _epoch_runner(step: Any, batch_size: int) -> Any:
 
 
 def _validate(predict: Any, validation: Split, batch_size: int = 2000) -> dict[str, float]:
-    """Validation loss and accuracy, computed the way Keras reports them."""
+    """Validation loss and accuracy (images already scaled), computed the way Keras reports them."""
     from mnist_lib.evaluate import accuracy, sparse_categorical_crossentropy
 
-    x = _prepare(validation.images)
+    x = validation.images
     probabilities = np.concatenate(
         [
             np.asarray(predict(x[start : start + batch_size]))
