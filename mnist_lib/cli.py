@@ -67,17 +67,24 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--data-dir", type=Path, help="look here first")
 
     def add_training_options(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--model", type=_model_name, default="seed_mlp", help="registered model")
-        sub.add_argument("--epochs", type=_positive_int, default=10)
-        sub.add_argument("--batch-size", type=_positive_int, default=32)
+        sub.add_argument(
+            "--recipe",
+            type=_recipe_name,
+            help="one of the book's models by name (`recipes` lists them); "
+            "replaces the options below",
+        )
+        sub.add_argument("--model", type=_model_name, help="registered model (default: seed_mlp)")
+        sub.add_argument("--epochs", type=_positive_int, help="default: 10")
+        sub.add_argument("--batch-size", type=_positive_int, help="default: 32")
         sub.add_argument(
             "--validation",
             type=_fraction_or_count,
-            default=0.1,
-            help="held-out share (0.1) or count (6000) of the training set; 0 for none",
+            help="held-out share (0.1, the default) or count (6000) of the training set; "
+            "0 for none",
         )
-        sub.add_argument("--seed", type=int, default=0)
+        sub.add_argument("--seed", type=int, help="default: 0")
         sub.add_argument("--data-dir", type=Path, help="folder holding MNIST")
+        sub.set_defaults(subparser=sub)  # for errors that need the usage of this command
 
     train = commands.add_parser("train", help="train a model (or take it from the cache)")
     add_training_options(train)
@@ -89,19 +96,41 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print the numbers as JSON")
 
     commands.add_parser("models", help="list the registered models")
+    commands.add_parser("recipes", help="list the book's models, trainable with --recipe")
     return parser
 
 
-def _config(args: argparse.Namespace):
-    from mnist_lib.train import TrainConfig
+_RECIPE_FIXES = ("model", "epochs", "batch_size", "validation", "seed")
 
-    return TrainConfig(
-        model=args.model,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        validation_size=args.validation,
-        seed=args.seed,
-    )
+
+def _config(args: argparse.Namespace):
+    from mnist_lib.train import SEED_RECIPE
+
+    given = [name for name in _RECIPE_FIXES if getattr(args, name) is not None]
+    if args.recipe is not None:
+        if given:
+            options = ", ".join("--" + name.replace("_", "-") for name in given)
+            args.subparser.error(f"--recipe fixes the whole recipe; leave out {options}")
+        from mnist_lib.recipes import recipe
+
+        return recipe(args.recipe)
+    changes = {
+        "model": args.model,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "validation_size": args.validation,
+        "seed": args.seed,
+    }
+    return SEED_RECIPE.replace(**{k: v for k, v in changes.items() if v is not None})
+
+
+def _recipe_name(text: str) -> str:
+    from mnist_lib.recipes import book_recipes
+
+    if text not in book_recipes():
+        known = ", ".join(book_recipes())
+        raise argparse.ArgumentTypeError(f"unknown recipe {text!r} (choose from {known})")
+    return text
 
 
 def _run_data(args: argparse.Namespace) -> int:
@@ -143,7 +172,8 @@ def _run_train(args: argparse.Namespace) -> int:
     source = "from the cache" if result.from_cache else "trained now"
     last = {name: values[-1] for name, values in result.history.items()}
     summary = "  ".join(f"{name} {value:.4f}" for name, value in last.items())
-    print(f"{config.model} ({source}, {result.train_seconds:.1f} s of training): {summary}")
+    label = args.recipe or config.model
+    print(f"{label} ({source}, {result.train_seconds:.1f} s of training): {summary}")
     return 0
 
 
@@ -161,6 +191,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         report = {
             "model": config.model,
+            "recipe": args.recipe,
             "accuracy": evaluation.accuracy,
             "loss": evaluation.loss,
             "errors": evaluation.error_count,
@@ -168,7 +199,8 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         }
         print(json.dumps(report, indent=2))
         return 0
-    print(f"{config.model}: test accuracy {evaluation.accuracy:.4f}, loss {evaluation.loss:.4f};")
+    label = args.recipe or config.model
+    print(f"{label}: test accuracy {evaluation.accuracy:.4f}, loss {evaluation.loss:.4f};")
     print(f"{evaluation.error_count} of {len(data.test.labels)} test digits misclassified\n")
     print(format_scores_table(evaluation.scores))
     return 0
@@ -185,6 +217,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_train(args)
         if args.command == "evaluate":
             return _run_evaluate(args)
+        if args.command == "recipes":
+            from mnist_lib.recipes import book_recipes
+
+            for name, config in book_recipes().items():
+                print(f"{name:<28} {config.model}, {config.epochs} epochs")
+            return 0
         from mnist_lib.models import available_models
 
         print("\n".join(available_models()))

@@ -153,10 +153,13 @@ def predict_proba(model: Any, images: Any, *, batch_size: int = 1000) -> np.ndar
             f"model must have a predict() method or be callable; got {type(model).__name__}."
         )
 
+    from mnist_lib.train import quiet_retracing  # only now: it is where TensorFlow is used
+
     out = np.empty((n, NUM_CLASSES), dtype=np.float32)
     for start in range(0, n, int(batch_size)):
         batch = x[start : start + batch_size]
-        result = run(batch)
+        with quiet_retracing():
+            result = run(batch)
         if hasattr(result, "numpy"):  # a TensorFlow/Torch tensor from model(x)
             result = result.numpy()
         result = np.asarray(result)

@@ -14,24 +14,27 @@ it).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
+import logging
 import numbers
 import os
 import random
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mnist_lib import TENSORFLOW_LOADED_WITHOUT_THREAD_SETTINGS, __version__
+from mnist_lib.augment import augment_images, check_augmentation
 from mnist_lib.data import MnistData, Split, load_mnist
 from mnist_lib.errors import InputError
-from mnist_lib.models import build_model
+from mnist_lib.models import build_model, compiles_with_xla, training_threads
 from mnist_lib.preprocess import check_images, check_labels, scale_images, split_train_validation
 
 if TYPE_CHECKING:
@@ -39,6 +42,9 @@ if TYPE_CHECKING:
 
 History = dict[str, list[float]]
 """Per-epoch metrics as plain data: ``loss``, ``accuracy`` and, with validation, ``val_*``."""
+
+
+LEARNING_RATE_SCHEDULES = ("constant", "cosine")
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,16 @@ class TrainConfig:
     batch_size: int = 32
     validation_size: int | float = 0.1
     seed: int = 0
+    learning_rate_schedule: str = "constant"
+    """``"constant"``, or ``"cosine"``: the optimizer's learning rate falls along a half cosine
+    from its starting value to 0 over all the steps of training."""
+    early_stopping_patience: int = 0
+    """0: train every epoch. Otherwise stop once the validation loss has not improved for this
+    many epochs, and keep the weights of the epoch with the lowest validation loss."""
+    augmentation: Mapping[str, float] = field(default_factory=dict)
+    """Empty: the training images as they are. Otherwise the keyword arguments of
+    :func:`mnist_lib.augment.augment_images` (``max_shift``, ``max_rotation``): every epoch
+    trains on a fresh random variant of each image."""
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
@@ -78,6 +94,24 @@ class TrainConfig:
                 "validation_size must be 0 (no validation), a count, or a fraction in (0, 1); "
                 f"got {self.validation_size!r}"
             )
+        if self.learning_rate_schedule not in LEARNING_RATE_SCHEDULES:
+            raise InputError(
+                f"learning_rate_schedule must be one of {', '.join(LEARNING_RATE_SCHEDULES)}; "
+                f"got {self.learning_rate_schedule!r}"
+            )
+        patience = self.early_stopping_patience
+        if not isinstance(patience, int) or isinstance(patience, bool) or patience < 0:
+            raise InputError(
+                f"early_stopping_patience must be 0 (off) or a number of epochs; got {patience!r}"
+            )
+        if patience and not size:
+            raise InputError("early stopping watches the validation loss: give validation_size too")
+        unknown = set(self.augmentation) - {"max_shift", "max_rotation"}
+        if unknown:
+            raise InputError(
+                f"augmentation takes max_shift and max_rotation; got {', '.join(sorted(unknown))}"
+            )
+        check_augmentation(**self.augmentation)
 
     def to_dict(self) -> dict[str, Any]:
         """The configuration as JSON-ready plain data."""
@@ -90,6 +124,9 @@ class TrainConfig:
             "batch_size": self.batch_size,
             "validation_size": self.validation_size,
             "seed": self.seed,
+            "learning_rate_schedule": self.learning_rate_schedule,
+            "early_stopping_patience": self.early_stopping_patience,
+            "augmentation": dict(self.augmentation),
         }
 
     @classmethod
@@ -144,14 +181,42 @@ class TrainResult:
     train_seconds: float
     from_cache: bool = False
 
+    @property
+    def epochs_run(self) -> int:
+        """How many epochs were trained (fewer than configured when early stopping ended it)."""
+        return len(self.history.get("loss", []))
+
+    @property
+    def best_epoch(self) -> int:
+        """The epoch whose weights the model holds: with early stopping the one with the lowest
+        validation loss, otherwise the last."""
+        if self.config.early_stopping_patience and self.history.get("val_loss"):
+            return int(np.argmin(self.history["val_loss"])) + 1
+        return self.epochs_run
+
 
 ProgressCallback = Callable[[EpochLog], None]
 
 _runtime_configured = False
 
+THREADS_VARIABLE = "TF_NUM_INTRAOP_THREADS"
+
+
+def runtime_threads() -> int:
+    """The threads per operation this process's TensorFlow runs with (or will start with).
+
+    ``import mnist_lib`` sets ``TF_NUM_INTRAOP_THREADS`` to 1 unless it was set already; a
+    training worker process is started with the count its model needs.
+    """
+    try:
+        return max(1, int(os.environ.get(THREADS_VARIABLE, "1")))
+    except ValueError:
+        return 1
+
 
 def configure_runtime() -> None:
-    """Make sure TensorFlow runs one thread per operation (two operations at once).
+    """Make sure TensorFlow runs :func:`runtime_threads` threads per operation (usually one) and
+    two operations at once.
 
     For networks this small, splitting each matrix product over several threads costs more in
     synchronisation than it saves: one thread per op measured about twice as fast per step on a
@@ -167,7 +232,7 @@ def configure_runtime() -> None:
     import tensorflow as tf
 
     try:
-        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_intra_op_parallelism_threads(runtime_threads())
         tf.config.threading.set_inter_op_parallelism_threads(2)
     except RuntimeError:  # the runtime already started: it has what it started with
         if TENSORFLOW_LOADED_WITHOUT_THREAD_SETTINGS:
@@ -179,6 +244,28 @@ def configure_runtime() -> None:
                 stacklevel=3,
             )
     _runtime_configured = True
+
+
+class _RetracingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def quiet_retracing() -> Iterator[None]:
+    """Drop TensorFlow's "triggered tf.function retracing" warnings inside the block.
+
+    Training and prediction compile new functions for every model on purpose; after five
+    models in one process TensorFlow starts warning about it, which would only be noise in a
+    chapter that compares many models. Every other TensorFlow message still gets through.
+    """
+    logger = logging.getLogger("tensorflow")
+    retracing = _RetracingFilter()
+    logger.addFilter(retracing)
+    try:
+        yield
+    finally:
+        logger.removeFilter(retracing)
 
 
 def seed_everything(seed: int) -> None:
@@ -210,7 +297,18 @@ def train(
 
     ``data`` defaults to :func:`mnist_lib.data.load_mnist`; only its training split is used (the
     validation set is held out of it). ``progress`` is called after every epoch.
+
+    Training runs in this process, with its TensorFlow thread count; :func:`trained_model` also
+    sees to the model's own count (:func:`mnist_lib.models.training_threads`), which is what
+    makes its results the book's.
     """
+    with quiet_retracing():
+        return _train(config, data, progress)
+
+
+def _train(
+    config: TrainConfig, data: MnistData | None, progress: ProgressCallback | None
+) -> TrainResult:
     import keras
     import tensorflow as tf
 
@@ -223,23 +321,27 @@ def train(
     y_train = check_labels(train_split.labels, n=len(x_train)).astype(np.int32)
 
     model = build_model(config.model, **config.model_params)
-    optimizer = keras.optimizers.get(
-        {"class_name": config.optimizer, "config": dict(config.optimizer_params)}
-    )
+    steps_per_epoch = -(-len(x_train) // config.batch_size)
+    optimizer = _optimizer(config, total_steps=steps_per_epoch * config.epochs)
     loss_fn = keras.losses.SparseCategoricalCrossentropy()
     model.compile(optimizer=optimizer, loss=loss_fn, metrics=["accuracy"])
     optimizer.build(model.trainable_variables)
 
-    step = _compiled_step(model, optimizer, loss_fn)
+    xla = compiles_with_xla(config.model, config.model_params)
+    step = _compiled_step(model, optimizer, loss_fn, xla=xla)
     run_epoch = _epoch_runner(step, config.batch_size)
-    predict = tf.function(lambda x: model(x, training=False), jit_compile=True)
+    predict = tf.function(lambda x: model(x, training=False), jit_compile=xla)
 
     x_tensor, y_tensor = tf.constant(x_train), tf.constant(y_train)
     order = np.random.default_rng(config.seed)
+    variants = np.random.default_rng([config.seed, 1])  # its own stream: the order is unchanged
+    stopper = _EarlyStopping(config.early_stopping_patience, model)
     history: History = {}
     started = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
         epoch_started = time.perf_counter()
+        if config.augmentation:
+            x_tensor = tf.constant(augment_images(x_train, variants, **config.augmentation))
         shuffle = tf.constant(order.permutation(len(x_train)), dtype=tf.int32)
         loss_sum, correct = run_epoch(x_tensor, y_tensor, shuffle)
         metrics = {
@@ -252,8 +354,55 @@ def train(
             history.setdefault(name, []).append(value)
         if progress is not None:
             progress(EpochLog(epoch, config.epochs, metrics, time.perf_counter() - epoch_started))
+        if stopper.should_stop(metrics.get("val_loss")):
+            break
+    stopper.restore_best()
     seconds = time.perf_counter() - started
     return TrainResult(model=model, config=config, history=history, train_seconds=seconds)
+
+
+def _optimizer(config: TrainConfig, total_steps: int) -> Any:
+    """The configured Keras optimizer, its learning rate following the configured schedule."""
+    import keras
+
+    spec = {"class_name": config.optimizer, "config": dict(config.optimizer_params)}
+    try:
+        optimizer = keras.optimizers.get(spec)
+    except (ValueError, TypeError) as error:
+        raise InputError(
+            f"cannot make the optimizer {config.optimizer!r} with {dict(config.optimizer_params)}:"
+            f" {error}"
+        ) from error
+    if config.learning_rate_schedule == "cosine":
+        start = float(np.asarray(optimizer.learning_rate))
+        schedule = keras.optimizers.schedules.CosineDecay(start, decay_steps=total_steps)
+        optimizer = type(optimizer)(**{**spec["config"], "learning_rate": schedule})
+    return optimizer
+
+
+class _EarlyStopping:
+    """Watches the validation loss; keeps a copy of the best weights seen so far."""
+
+    def __init__(self, patience: int, model: Any) -> None:
+        self.patience = patience
+        self.model = model
+        self.best = float("inf")
+        self.best_weights: list[np.ndarray] | None = None
+        self.waited = 0
+
+    def should_stop(self, val_loss: float | None) -> bool:
+        if not self.patience or val_loss is None:
+            return False
+        if val_loss < self.best:
+            self.best, self.waited = val_loss, 0
+            self.best_weights = [np.array(w) for w in self.model.get_weights()]
+            return False
+        self.waited += 1
+        return self.waited >= self.patience
+
+    def restore_best(self) -> None:
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
 
 
 def _split(train_split: Split, config: TrainConfig) -> tuple[Split, Split | None]:
@@ -264,11 +413,12 @@ def _split(train_split: Split, config: TrainConfig) -> tuple[Split, Split | None
     )
 
 
-def _compiled_step(model: Any, optimizer: Any, loss_fn: Any) -> Any:
-    """One optimisation step on one batch, compiled with XLA; returns (loss sum, correct count)."""
+def _compiled_step(model: Any, optimizer: Any, loss_fn: Any, *, xla: bool = True) -> Any:
+    """One optimisation step on one batch, compiled with XLA when ``xla``; returns (loss sum,
+    correct count)."""
     import tensorflow as tf
 
-    @tf.function(jit_compile=True)
+    @tf.function(jit_compile=xla)
     def step(x_all: tf.Tensor, y_all: tf.Tensor, indices: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         x = tf.gather(x_all, indices)
         y = tf.gather(y_all, indices)
@@ -344,7 +494,12 @@ def trained_model(
     progress: ProgressCallback | None = None,
 ) -> TrainResult:
     """The model ``config`` describes: from the trained-model cache when it is there, else trained
-    now (and stored). This is what chapters and the command line call."""
+    now (and stored). This is what chapters and the command line call.
+
+    A model whose thread count (:func:`mnist_lib.models.training_threads`) differs from this
+    process's is trained in a worker process (:mod:`mnist_lib.worker`), so the result is the
+    same whichever process asks for it.
+    """
     from mnist_lib.model_cache import ModelCache
 
     cache = ModelCache(cache_dir)
@@ -352,6 +507,12 @@ def trained_model(
         cached = cache.load(config)
         if cached is not None:
             return cached
+    if training_threads(config.model) != runtime_threads():
+        from mnist_lib.worker import train_in_worker
+
+        if retrain:
+            cache.discard(config)
+        return train_in_worker(config, data, cache=cache, progress=progress)
     result = train(config, data, progress=progress)
     if retrain:  # store() keeps an existing entry; a retrain replaces it
         cache.discard(config)

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+pytest_plugins = ["real_data_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _close_pyplot_figures() -> Iterator[None]:

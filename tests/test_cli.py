@@ -77,6 +77,7 @@ HELP_COMMANDS = [
     ["train"],
     ["evaluate"],
     ["models"],
+    ["recipes"],
 ]
 
 
@@ -123,6 +124,11 @@ BAD_ARGUMENTS = {
     "validation text": (["train", "--validation", "half"], "fraction or a count"),
     "seed text": (["train", "--seed", "one"], "invalid int value"),
     "unknown option": (["models", "--fast"], "unrecognized arguments"),
+    "unknown recipe": (["train", "--recipe", "nope"], "unknown recipe 'nope' (choose from"),
+    "recipe and epochs": (
+        ["evaluate", "--recipe", "cnn", "--epochs", "3", "--seed", "1"],
+        "--recipe fixes the whole recipe; leave out --epochs, --seed",
+    ),
 }
 
 
@@ -335,3 +341,46 @@ def test_train_then_evaluate_uses_the_cache(
     assert "macro" in text
 
     assert sorted(p.name for p in (isolated_env / "models").iterdir()) == [entry.name]
+
+
+# ------------------------------------------------------------------------------------------
+# The book's recipes
+
+
+def test_recipes_lists_every_book_model(capsys: Captured) -> None:
+    from mnist_lib.recipes import book_recipes
+
+    assert exit_code(["recipes"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == list(book_recipes())
+    assert any(line.startswith("best-cnn") and "cnn, 15 epochs" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["train", "--recipe", "cnn", "--quiet"], "cnn"),
+        (["train", "--epochs", "2", "--seed", "3", "--quiet"], None),
+    ],
+)
+def test_train_takes_the_recipe_or_the_options(
+    argv: list[str],
+    expected: str | None,
+    real_data: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Captured,
+) -> None:
+    from mnist_lib.recipes import recipe
+    from mnist_lib.train import SEED_RECIPE, TrainResult
+
+    seen: list[TrainConfig] = []
+
+    def fake_trained_model(config: TrainConfig, data: object, **_: object) -> TrainResult:
+        seen.append(config)
+        return TrainResult(model=None, config=config, history={"loss": [0.5]}, train_seconds=1.0)
+
+    monkeypatch.setattr(train_module, "trained_model", fake_trained_model)
+    assert exit_code(argv) == 0
+    wanted = recipe(expected) if expected else SEED_RECIPE.replace(epochs=2, seed=3)
+    assert seen == [wanted]
+    assert capsys.readouterr().out.startswith(expected or "seed_mlp")

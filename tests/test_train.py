@@ -8,30 +8,16 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-from mnist_fixtures import REAL_MNIST
 
 import mnist_lib.train as train_module
 from mnist_lib.data import MnistData, Split, load_mnist
 from mnist_lib.errors import InputError
 from mnist_lib.train import EpochLog, TrainConfig, TrainResult, train
 
-
-@pytest.fixture(autouse=True)
-def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MNIST_OFFLINE", "1")
-    monkeypatch.setenv("MNIST_CACHE_DIR", str(tmp_path / "cache-root"))
-    monkeypatch.setenv("MNIST_DATA_DIR", str(REAL_MNIST))
-
-
-@pytest.fixture(scope="module")
-def mnist() -> MnistData:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MNIST_OFFLINE", "1")
-        return load_mnist(REAL_MNIST)
+pytestmark = pytest.mark.usefixtures("real_data_env")  # tests/real_data_fixtures.py
 
 
 def subset(data: MnistData, n: int) -> MnistData:
@@ -314,6 +300,7 @@ import os, warnings
 os.environ.pop("TF_NUM_INTRAOP_THREADS", None)
 {prelude}
 import mnist_lib.train as train
+
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     train.configure_runtime()

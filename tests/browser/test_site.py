@@ -24,6 +24,10 @@ CHAPTERS = [
     ("book/04_training.html", "Training"),
     ("book/05_results.html", "Results"),
     ("book/06_error_analysis.html", "Error analysis"),
+    ("book/07_activations_optimizers.html", "Activations and optimizers"),
+    ("book/08_convolutional.html", "convolutional network"),
+    ("book/09_regularization.html", "Regularization"),
+    ("book/10_comparison.html", "Comparison"),
 ]
 """Every page of the book in reading order, with a word its heading must contain."""
 
