@@ -313,6 +313,43 @@ def test_predict_proba_calls_model_with_training_false_when_no_predict():
     np.testing.assert_array_equal(probs.argmax(axis=1), np.arange(12) % 10)
 
 
+class FakeBatchModel(FakeKerasModel):
+    """Like a Keras model: ``predict_on_batch`` as well as ``predict``; records which is used."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.predict_calls = 0
+
+    def predict(self, batch: np.ndarray, **kwargs: object) -> np.ndarray:
+        self.predict_calls += 1
+        return super().predict(batch, **kwargs)
+
+    def predict_on_batch(self, batch: np.ndarray) -> np.ndarray:
+        return FakeKerasModel.predict(self, batch)
+
+
+def test_predict_proba_prefers_predict_on_batch():
+    model = FakeBatchModel()
+    probs = predict_proba(model, numbered_images(25), batch_size=10)
+    assert model.predict_calls == 0
+    assert model.batch_sizes == [10, 10, 5]
+    assert model.seen == list(range(25))
+    np.testing.assert_array_equal(probs.argmax(axis=1), np.arange(25) % 10)
+
+
+def test_predict_proba_of_a_keras_model_equals_keras_predict_bit_for_bit():
+    from mnist_lib.models import seed_mlp
+    from mnist_lib.train import seed_everything
+
+    seed_everything(0)
+    model = seed_mlp()
+    images = np.random.default_rng(0).random((2_500, 28, 28), dtype=np.float32)
+    probs = predict_proba(model, images, batch_size=1000)  # batches of 1000, 1000 and 500
+    expected = model.predict(images, verbose=0)
+    assert probs.dtype == np.float32
+    np.testing.assert_array_equal(probs, expected)
+
+
 def test_predict_proba_rejects_raw_pixels_via_check_images():
     raw = np.zeros((3, 28, 28), dtype=np.uint8)
     with pytest.raises(InputError):
