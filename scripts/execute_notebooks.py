@@ -19,6 +19,12 @@ from nbclient.exceptions import CellExecutionError
 
 RUN_SPECIFIC_METADATA = ("execution", "ExecuteTime")
 
+KERNEL_ARGUMENTS = ["--IPKernelApp.capture_fd_output=False"]
+"""Keep what C libraries write straight to the process's stderr (TensorFlow's start-up log lines,
+with a timestamp and process id, on some processors even at ``TF_CPP_MIN_LOG_LEVEL=3``) out of
+the stored outputs. nbval's kernels never capture it either (ipykernel does not under pytest), so
+a stored line of it could never match; Python's own ``sys.stderr`` is still stored."""
+
 
 def execute(path: Path, timeout: int) -> None:
     """Run ``path`` top to bottom and write it back with its new outputs."""
@@ -27,6 +33,7 @@ def execute(path: Path, timeout: int) -> None:
         notebook,
         timeout=timeout,
         kernel_name="python3",
+        extra_arguments=KERNEL_ARGUMENTS,
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
