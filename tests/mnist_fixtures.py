@@ -423,9 +423,12 @@ def full_disk(base: Path, *, mount: bool = True) -> Iterator[DiskFault]:
 
 
 @contextmanager
-def read_only_folder(base: Path, *subfolders: str) -> Iterator[DiskFault]:
+def read_only_folder(
+    base: Path, *subfolders: str, prepare: Callable[[Path], None] | None = None
+) -> Iterator[DiskFault]:
     """A read-only folder holding the empty ``subfolders`` and a ``notes.txt`` of the user's.
 
+    ``prepare(folder)`` writes anything else into it while it is still writable.
     A tmpfs mounted read-only where root may mount one (EROFS: root cannot write there either);
     otherwise, for a user other than root, mode 0555 (EACCES). Skips the test when neither can
     stop this process. ``lift()`` makes it writable again.
@@ -445,12 +448,15 @@ def read_only_folder(base: Path, *subfolders: str) -> Iterator[DiskFault]:
     elif os.geteuid() != 0:
         how, code = "chmod", errno.EACCES
 
+        def folders() -> list[Path]:
+            return [path, *(inner for inner in path.rglob("*") if inner.is_dir())]
+
         def protect() -> None:
-            for folder in (path, *(path / name for name in subfolders)):
+            for folder in folders():
                 folder.chmod(0o555)
 
         def lift() -> None:
-            for folder in (path, *(path / name for name in subfolders)):
+            for folder in folders():
                 folder.chmod(0o755)
 
     else:
@@ -459,6 +465,8 @@ def read_only_folder(base: Path, *subfolders: str) -> Iterator[DiskFault]:
         for name in subfolders:
             (path / name).mkdir(parents=True)
         (path / "notes.txt").write_text("the user's own file\n")
+        if prepare is not None:
+            prepare(path)
         protect()
         yield DiskFault(path, how, code, lift)
     finally:
@@ -466,3 +474,84 @@ def read_only_folder(base: Path, *subfolders: str) -> Iterator[DiskFault]:
             _unmount(path)
         else:
             lift()
+
+
+# --------------------------------------------------------------------------------------------
+# Child Python processes that start their real work at the same moment
+
+
+TESTS_DIR = Path(__file__).resolve().parent
+
+_CHILD_PRELUDE = f"""
+import json, sys
+sys.path.insert(0, {str(TESTS_DIR)!r})
+import mnist_lib  # first: it sets TensorFlow's threads and quiets its log
+import keras  # TensorFlow starts before the signal, so the children then run side by side
+
+def started_together():
+    print("ready", flush=True)
+    assert sys.stdin.readline() == "go\\n"
+
+def report(values):
+    print(json.dumps(values), flush=True)
+"""
+
+
+class Child:
+    """A Python child process running ``code`` after a prelude with two helpers.
+
+    ``started_together()`` tells the parent it is ready (TensorFlow imported) and waits for the
+    signal to go; ``report(values)`` prints one line of JSON, which ``result()`` returns. Its
+    standard error goes to a file, so a chatty child never blocks on a full pipe.
+    """
+
+    def __init__(self, code: str, *args: str) -> None:
+        self._errors = tempfile.TemporaryFile("w+")  # noqa: SIM115  (closed with the object)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _CHILD_PRELUDE + code, *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._errors,
+            text=True,
+        )
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def wait_ready(self) -> None:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        assert line == "ready\n", line + self.stop()
+
+    def go(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write("go\n")
+        self.process.stdin.flush()
+
+    def result(self, timeout: float = 120) -> Any:
+        """The child's report, once it has ended; its standard error if it failed."""
+        out, _ = self.process.communicate(timeout=timeout)
+        assert self.process.returncode == 0, self.stop()
+        return json.loads(out.splitlines()[-1])
+
+    def stop(self) -> str:
+        """End the process if it still runs (a failed test must not leave it); its stderr."""
+        if self.running():
+            self.process.kill()
+            self.process.communicate()
+        self._errors.seek(0)
+        return self._errors.read()
+
+
+@contextmanager
+def started_together(*children: Child) -> Iterator[tuple[Child, ...]]:
+    """Wait until every child is ready, then let them all go at once; kill them on exit."""
+    try:
+        for child in children:
+            child.wait_ready()
+        for child in children:
+            child.go()
+        yield children
+    finally:
+        for child in children:
+            child.stop()

@@ -371,7 +371,8 @@ def test_train_then_evaluate_uses_the_cache(
     real_data: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: Captured
 ) -> None:
     config = TrainConfig(epochs=1)
-    entry = ModelCache(isolated_env / "models").entry_dir(config)
+    cache = ModelCache(isolated_env / "models")
+    entry = cache.entry_dir(config)
 
     assert main(["train", "--epochs", "1", "--quiet"]) == 0
     out, err = capsys.readouterr()
@@ -408,7 +409,7 @@ def test_train_then_evaluate_uses_the_cache(
     assert f"{report['errors']} of 10000 test digits misclassified" in text
     assert "macro" in text
 
-    assert sorted(p.name for p in (isolated_env / "models").iterdir()) == [entry.name]
+    assert {p.name for p in cache.root.iterdir()} == {entry.name, cache.lock_path(config).name}
 
 
 # ------------------------------------------------------------------------------------------
