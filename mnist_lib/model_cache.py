@@ -113,12 +113,15 @@ class ModelCache:
             if seen is None:
                 return None
             try:
-                return self._read(entry, config)
+                result = self._read(entry, config)
             except (ModelCacheError, OSError, ValueError) as error:
                 if _identity(entry) == seen:  # the same entry as before the read: it is damaged
                     problem = error
                     break
-                # removed or replaced by another process while this one read it: look again
+                continue  # removed or replaced by another process while this one read it
+            if _identity(entry) == seen:
+                return result
+            # replaced while this one read it: the record and the model may be from two entries
         else:
             return None
         warnings.warn(

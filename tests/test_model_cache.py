@@ -17,7 +17,7 @@ import pytest
 from mnist_fixtures import REAL_MNIST, full_disk, read_only_folder
 
 import mnist_lib.train as train_module
-from mnist_lib import __version__
+from mnist_lib import __version__, model_cache
 from mnist_lib.data import MnistData, Split, load_mnist
 from mnist_lib.errors import ModelCacheError
 from mnist_lib.model_cache import (
@@ -534,6 +534,53 @@ def test_the_lock_is_held_until_released(cache: ModelCache) -> None:
             other.acquire(timeout=0)
     other.acquire(timeout=0)  # released: free for the next process
     other.release()
+
+
+def _meanwhile(monkeypatch: pytest.MonkeyPatch, action: Callable[[], None]) -> None:
+    """Run ``action`` once, as another process would, in the middle of the next read."""
+    real_sha256 = model_cache._sha256
+    done: list[bool] = []
+
+    def sha256_then_act(path: Path) -> str:
+        digest = real_sha256(path)
+        if not done:
+            done.append(True)
+            action()
+        return digest
+
+    monkeypatch.setattr(model_cache, "_sha256", sha256_then_act)
+
+
+def test_an_entry_removed_while_it_is_read_is_a_miss_not_damage(
+    cache: ModelCache, trained: TrainResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache.store(trained)
+    _meanwhile(monkeypatch, lambda: ModelCache(cache.root).discard(TINY))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ModelCacheWarning)
+        assert cache.load(TINY) is None
+    assert list(cache.root.iterdir()) == []
+
+
+def test_an_entry_replaced_while_it_is_read_gives_the_new_one_whole(
+    cache: ModelCache, trained: TrainResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The record is read from the old entry, the model file would come from the new one.
+    old = TrainResult(build_model("seed_mlp"), TINY, {"loss": [9.0], "accuracy": [0.1]}, 99.0)
+    cache.store(old)
+
+    def replace() -> None:
+        other = ModelCache(cache.root)
+        other.discard(TINY)
+        other.store(trained)
+
+    _meanwhile(monkeypatch, replace)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ModelCacheWarning)
+        loaded = cache.load(TINY)
+    assert loaded is not None
+    assert loaded.history == trained.history
+    assert_equal_weights(loaded.model, trained.model)
 
 
 # ------------------------------------------------------------------------------------------

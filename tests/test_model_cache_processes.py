@@ -7,6 +7,7 @@ process, on tiny synthetic data; most of each test's seconds is the child starti
 from __future__ import annotations
 
 import json
+import time
 import warnings
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 from mnist_fixtures import Child, started_together, synthetic_arrays
 
+from mnist_lib import model_cache
 from mnist_lib.data import MnistData, Split
 from mnist_lib.model_cache import ModelCache
 from mnist_lib.train import TrainConfig, trained_model
@@ -61,6 +63,7 @@ def test_two_processes_asking_for_one_model_train_it_once(tmp_path: Path) -> Non
 
 _WRITE = """
 from pathlib import Path
+from mnist_lib import model_cache
 from mnist_lib.model_cache import ModelCache
 from mnist_lib.models import build_model
 from mnist_lib.train import TrainConfig, TrainResult
@@ -83,8 +86,18 @@ HISTORY = {"loss": [1.0], "accuracy": [0.5]}
 
 
 def test_a_reader_never_sees_half_an_entry_while_another_process_rewrites_it(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A slow disk: each read pauses between checking the model file and loading it, where an
+    # entry removed meanwhile shows (a pause, not a timing: nothing here depends on its length).
+    real_sha256 = model_cache._sha256
+
+    def slow_sha256(path: Path) -> str:
+        digest = real_sha256(path)
+        time.sleep(0.02)
+        return digest
+
+    monkeypatch.setattr(model_cache, "_sha256", slow_sha256)
     cache = ModelCache(tmp_path / "models")
     stop = tmp_path / "stop"
     writer = Child(_WRITE, json.dumps(TINY.to_dict()), str(cache.root), str(stop))
