@@ -436,11 +436,13 @@ def _why_not_download(download: bool | None) -> str | None:
 def _not_found_message(misses: Iterable[str], files: Sequence[MnistFile], why: str) -> str:
     """The one message that says where we looked, what went wrong and how to provide the data."""
     names = ", ".join(spec.name for spec in files)
+    why_first, *why_rest = why.splitlines()
     return "\n".join(
         [
             "MNIST was not found. Places looked at:",
             *(f"  - {miss}" for miss in misses),
-            f"Not downloaded: {why}",
+            f"Not downloaded: {why_first}",
+            *(f"  {line}" for line in why_rest),  # a download's per-mirror list, one level in
             "To provide the data, do one of:",
             f"  - set {paths.ENV_DATA_DIR} to a folder holding the four files ({names}; "
             f"gzipped or not) or a Keras {NPZ_NAME}",

@@ -300,6 +300,9 @@ def test_every_mirror_failing_gives_one_not_found_error(
     with pytest.raises(DataNotFoundError) as info:
         load_mnist(tmp_path / "nowhere", mirrors=mirrors, timeout=TIMEOUT, files=TABLE)
     message = str(info.value)
+    # The mirrors' failures are listed one level deeper than the places looked at.
+    assert f"\n    - {mirrors[0]}{FILES[0].name}: cannot connect" in message
+    assert f"\n    - {mirrors[1]}{FILES[0].name}: HTTP 404" in message
     assert isinstance(info.value.__cause__, DownloadError)
     assert f"data_dir argument {tmp_path / 'nowhere'}: does not exist" in message
     assert f"cache folder {cache}" in message
