@@ -519,26 +519,41 @@ class Child:
         return self.process.poll() is None
 
     def wait_ready(self) -> None:
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        assert line == "ready\n", line + self.stop()
+        assert self.receive() == "ready"
 
     def go(self) -> None:
+        self.send("go")
+
+    def send(self, line: str) -> None:
+        """One line to the child's standard input."""
         assert self.process.stdin is not None
-        self.process.stdin.write("go\n")
+        self.process.stdin.write(line + "\n")
         self.process.stdin.flush()
+
+    def receive(self) -> str:
+        """The child's next line of standard output."""
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        assert line, f"the child ended early: {self.stop()}"
+        return line.rstrip("\n")
 
     def result(self, timeout: float = 120) -> Any:
         """The child's report, once it has ended; its standard error if it failed."""
-        out, _ = self.process.communicate(timeout=timeout)
-        assert self.process.returncode == 0, self.stop()
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.close()
+        out = self.process.stdout.read()  # through the same buffer as receive(): no line lost
+        assert self.process.wait(timeout=timeout) == 0, self.stop()
         return json.loads(out.splitlines()[-1])
 
     def stop(self) -> str:
         """End the process if it still runs (a failed test must not leave it); its stderr."""
         if self.running():
             self.process.kill()
-            self.process.communicate()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None and not stream.closed:
+                with contextlib.suppress(OSError):
+                    stream.close()
         self._errors.seek(0)
         return self._errors.read()
 

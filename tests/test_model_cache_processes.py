@@ -7,7 +7,6 @@ process, on tiny synthetic data; most of each test's seconds is the child starti
 from __future__ import annotations
 
 import json
-import time
 import warnings
 from pathlib import Path
 
@@ -62,64 +61,75 @@ def test_two_processes_asking_for_one_model_train_it_once(tmp_path: Path) -> Non
 
 
 _WRITE = """
-from pathlib import Path
-from mnist_lib import model_cache
 from mnist_lib.model_cache import ModelCache
 from mnist_lib.models import build_model
 from mnist_lib.train import TrainConfig, TrainResult
 
-cache, stop = ModelCache(sys.argv[2]), Path(sys.argv[3])
+cache, rounds = ModelCache(sys.argv[2]), int(sys.argv[3])
 config = TrainConfig.from_dict(json.loads(sys.argv[1]))
-result = TrainResult(build_model("seed_mlp"), config, {"loss": [1.0], "accuracy": [0.5]}, 1.0)
-started_together()
-cycles = 0
-while not stop.exists():
-    cache.store(result)
-    cache.store(result)  # staged in full, then kept out: the entry stays in place meanwhile
-    cache.discard(config)
-    cycles += 1
-cache.store(result)
-report({"cycles": cycles})
-"""
 
-HISTORY = {"loss": [1.0], "accuracy": [0.5]}
+
+def version(number):
+    # Fresh random weights; the record says which, so a reader can tell a mix of two entries.
+    model = build_model("seed_mlp")
+    history = {"loss": [float(model.get_weights()[0].sum())], "accuracy": [float(number)]}
+    return TrainResult(model, config, history, 1.0)
+
+
+started_together()
+for number in range(rounds):
+    cache.store(version(number))
+    cache.store(version(-1))  # staged in full, then kept out: the stored entry stays as it is
+    print("stored", flush=True)
+    assert sys.stdin.readline() == "now\\n"  # the reader is in the middle of reading the entry
+    cache.discard(config)
+    if number % 2:
+        cache.store(version(100 + number))  # replaced, not only removed
+    print("changed", flush=True)
+report({"rounds": rounds})
+"""
 
 
 def test_a_reader_never_sees_half_an_entry_while_another_process_rewrites_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A slow disk: each read pauses between checking the model file and loading it, where an
-    # entry removed meanwhile shows (a pause, not a timing: nothing here depends on its length).
-    real_sha256 = model_cache._sha256
+    """Each round, the writer changes the entry exactly while this process is reading it.
 
-    def slow_sha256(path: Path) -> str:
+    It is removed (even rounds) or replaced by another (odd rounds) after this process has read
+    the record and checked the model file, and before it loads the model: the read must give
+    nothing, or the new entry whole, and never call the entry damaged.
+    """
+    cache = ModelCache(tmp_path / "models")
+    writer = Child(_WRITE, json.dumps(TINY.to_dict()), str(cache.root), "6")
+    real_sha256 = model_cache._sha256
+    midway: list[bool] = []
+
+    def sha256_then_let_the_writer_change_it(path: Path) -> str:
         digest = real_sha256(path)
-        time.sleep(0.02)
+        if not midway:  # once per round: the retries that follow read undisturbed
+            midway.append(True)
+            writer.send("now")
+            assert writer.receive() == "changed"
         return digest
 
-    monkeypatch.setattr(model_cache, "_sha256", slow_sha256)
-    cache = ModelCache(tmp_path / "models")
-    stop = tmp_path / "stop"
-    writer = Child(_WRITE, json.dumps(TINY.to_dict()), str(cache.root), str(stop))
-    hits = misses = 0
+    monkeypatch.setattr(model_cache, "_sha256", sha256_then_let_the_writer_change_it)
+    found: list[float | None] = []
     with warnings.catch_warnings(record=True) as caught, started_together(writer):
         warnings.simplefilter("always")
-        while hits < 20 and writer.running():  # the writer goes on until 20 whole entries are read
+        for _ in range(6):
+            assert writer.receive() == "stored"
+            midway.clear()
             loaded = cache.load(TINY)
-            if loaded is None:
-                misses += 1
-                continue
-            hits += 1
-            assert loaded.history == HISTORY
-            assert loaded.model.count_params() == 111_146
-        stop.touch()
-        wrote = writer.result()
+            assert midway == [True]
+            if loaded is not None:  # whole: the record and the model of one and the same entry
+                assert loaded.history["loss"][0] == pytest.approx(
+                    float(loaded.model.get_weights()[0].sum()), rel=1e-6
+                )
+            found.append(None if loaded is None else loaded.history["accuracy"][0])
+        assert writer.result() == {"rounds": 6}
 
     assert [str(w.message) for w in caught if w.category is not DeprecationWarning] == []
-    assert hits == 20
-    assert wrote["cycles"] >= 1 and misses >= 1  # entries came and went while this one read
-    final = cache.load(TINY)
-    assert final is not None and final.history == HISTORY
+    assert found == [None, 101.0, None, 103.0, None, 105.0]
     assert [p.name for p in cache.root.iterdir()] == [cache.entry_dir(TINY).name]
 
 
