@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,9 +34,35 @@ def _fraction_or_count(text: str) -> int | float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a fraction or a count, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a fraction or a count, got {text!r}")
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected 0 or more, got {text}")
-    return int(value) if value >= 1 and value.is_integer() else value
+    if value >= 1 and not value.is_integer():
+        raise argparse.ArgumentTypeError(
+            f"expected a fraction below 1 (0.1) or a whole count (6000), got {text}"
+        )
+    return int(value) if value >= 1 else value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to {2**32 - 1}, got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
+    return value
 
 
 def _model_name(text: str) -> str:
@@ -61,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     where = data_actions.add_parser("where", help="show where the data is looked for and found")
     fetch = data_actions.add_parser("fetch", help="download MNIST into the cache folder")
     fetch.add_argument("--dest", type=Path, help="folder to download into (default: the cache)")
-    fetch.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    fetch.add_argument("--timeout", type=_seconds, default=30.0, help="seconds per request")
     verify = data_actions.add_parser("verify", help="check every file's format and checksum")
     for sub in (where, verify):
         sub.add_argument("--data-dir", type=Path, help="look here first")
@@ -82,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
             help="held-out share (0.1, the default) or count (6000) of the training set; "
             "0 for none",
         )
-        sub.add_argument("--seed", type=int, help="default: 0")
+        sub.add_argument("--seed", type=_seed, help="default: 0")
         sub.add_argument("--data-dir", type=Path, help="folder holding MNIST")
         sub.set_defaults(subparser=sub)  # for errors that need the usage of this command
 
@@ -95,8 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_training_options(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print the numbers as JSON")
 
-    commands.add_parser("models", help="list the registered models")
-    commands.add_parser("recipes", help="list the book's models, trainable with --recipe")
+    models = commands.add_parser("models", help="list the registered models")
+    recipes = commands.add_parser("recipes", help="list the book's models, trainable with --recipe")
+    for sub in (where, fetch, verify, models, recipes):
+        sub.set_defaults(subparser=sub)
     return parser
 
 
@@ -209,7 +238,9 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # reported with the usage of the command they were given to, not the top level
+        getattr(args, "subparser", parser).error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         if args.command == "data":
             return _run_data(args)

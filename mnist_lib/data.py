@@ -11,6 +11,8 @@ skipped silently, and a failed download never leaves a file behind that the load
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import gzip
 import hashlib
 import http.client
@@ -23,7 +25,7 @@ import urllib.error
 import urllib.request
 import zipfile
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -434,11 +436,13 @@ def _why_not_download(download: bool | None) -> str | None:
 def _not_found_message(misses: Iterable[str], files: Sequence[MnistFile], why: str) -> str:
     """The one message that says where we looked, what went wrong and how to provide the data."""
     names = ", ".join(spec.name for spec in files)
+    why_first, *why_rest = why.splitlines()
     return "\n".join(
         [
             "MNIST was not found. Places looked at:",
             *(f"  - {miss}" for miss in misses),
-            f"Not downloaded: {why}",
+            f"Not downloaded: {why_first}",
+            *(f"  {line}" for line in why_rest),  # a download's per-mirror list, one level in
             "To provide the data, do one of:",
             f"  - set {paths.ENV_DATA_DIR} to a folder holding the four files ({names}; "
             f"gzipped or not) or a Keras {NPZ_NAME}",
@@ -551,28 +555,61 @@ def download_mnist(
     Each file streams into a hidden ``.part`` file in the destination, is decompressed and checked
     against the table, and is renamed into place only once all four passed, so a failure leaves
     no partial set and no file the loader would read. ``timeout`` bounds every network wait,
-    ``deadline`` the whole of one file. Raises DownloadError listing each mirror's failure.
+    ``deadline`` the whole of one file. Raises DownloadError listing each mirror's failure, or,
+    without trying another mirror, saying that the destination cannot be written (disk full,
+    read-only folder): another mirror would fail the same way.
     """
     dest = Path(dest_dir) if dest_dir is not None else paths.data_cache_dir()
     order = list(MIRRORS if mirrors is None else mirrors)
     if not order:
         raise DownloadError("no mirrors to download from")
+    fetched: list[tuple[Path, Path]] = []
+    placed: list[Path] = []
     try:
         dest.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DownloadError(f"cannot create the folder {dest} ({exc.strerror or exc})") from exc
-    fetched: list[tuple[Path, Path]] = []
-    try:
         for spec in files:
             fetched.append((_fetch(spec, order, dest, timeout, deadline), dest / spec.name))
         for part, final in fetched:
             os.replace(part, final)
-    except OSError as exc:
-        raise DownloadError(f"cannot write into {dest} ({exc.strerror or exc})") from exc
+            placed.append(final)
+    except (OSError, _LocalWriteError) as exc:
+        error = exc.error if isinstance(exc, _LocalWriteError) else exc
+        # A set cut short in the middle of the renames is no set: take back what was placed.
+        for final in placed:
+            final.unlink(missing_ok=True)
+        raise DownloadError(_cannot_write_message(dest, error, dest_dir is None)) from error
     finally:
         for part, _ in fetched:
             part.unlink(missing_ok=True)
     return dest
+
+
+class _LocalWriteError(Exception):
+    """Writing into the destination folder failed: this machine's fault, not the mirror's."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+_READ_ONLY_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def _cannot_write_message(dest: Path, error: OSError, is_cache: bool) -> str:
+    """What went wrong writing into ``dest`` and what to do about it, by the kind of failure."""
+    elsewhere = (
+        f"set {paths.ENV_CACHE_DIR} to another folder"
+        if is_cache
+        else "download into another folder"
+    )
+    if error.errno in _FULL_ERRNOS:
+        fix = f"free some space, or {elsewhere}"
+    elif error.errno in _READ_ONLY_ERRNOS:
+        fix = f"make it writable, or {elsewhere}"
+    else:
+        fix = elsewhere
+    return f"cannot write into {dest} ({error.strerror or error}): {fix}"
 
 
 def _fetch(spec: MnistFile, order: list[str], dest: Path, timeout: float, deadline: float) -> Path:
@@ -584,10 +621,10 @@ def _fetch(spec: MnistFile, order: list[str], dest: Path, timeout: float, deadli
     for mirror in list(order):
         url = mirror + spec.name if mirror.endswith("/") else f"{mirror}/{spec.name}"
         handle, name = tempfile.mkstemp(dir=dest, prefix=f".{spec.name}.", suffix=".part")
-        os.close(handle)
         part = Path(name)
         try:
-            _stream(url, part, timeout, deadline)
+            with _local_file(handle) as out:
+                _stream(url, out, timeout, deadline)
             _verify_download(part, spec)
         except _MirrorError as exc:
             part.unlink(missing_ok=True)
@@ -605,12 +642,47 @@ def _fetch(spec: MnistFile, order: list[str], dest: Path, timeout: float, deadli
     )
 
 
-def _stream(url: str, part: Path, timeout: float, deadline: float) -> None:
-    """Stream one URL into ``part``, bounded by ``timeout`` per wait and ``deadline`` in all."""
+class _LocalFile:
+    """The part file being written; any failure to write or close it is a ``_LocalWriteError``."""
+
+    def __init__(self, handle: int) -> None:
+        self._stream = os.fdopen(handle, "wb")
+
+    def write(self, chunk: bytes) -> None:
+        """Write all of ``chunk`` to the disk now, so a full disk shows here and not later."""
+        try:
+            self._stream.write(chunk)
+            self._stream.flush()
+        except OSError as exc:
+            raise _LocalWriteError(exc) from exc
+
+    def close(self) -> None:
+        try:
+            self._stream.close()
+        except OSError as exc:
+            raise _LocalWriteError(exc) from exc
+
+
+@contextlib.contextmanager
+def _local_file(handle: int) -> Iterator[_LocalFile]:
+    """Open the part file ``handle`` for writing and close it however the block ends."""
+    out = _LocalFile(handle)
+    try:
+        yield out
+    finally:
+        out.close()
+
+
+def _stream(url: str, out: _LocalFile, timeout: float, deadline: float) -> None:
+    """Stream one URL into ``out``, bounded by ``timeout`` per wait and ``deadline`` in all.
+
+    Network failures are ``_MirrorError`` (try the next mirror); a failed write into ``out`` is
+    ``_LocalWriteError`` and passes through untouched.
+    """
     request = urllib.request.Request(url, headers={"User-Agent": f"mnist-lib/{__version__}"})
     started = time.monotonic()
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response, part.open("wb") as out:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             if response.headers.get_content_type() == "text/html":
                 raise _MirrorError("served an HTML page (Content-Type text/html), not the file")
             declared = response.headers.get("Content-Length")
@@ -627,6 +699,8 @@ def _stream(url: str, part: Path, timeout: float, deadline: float) -> None:
         raise _MirrorError(f"cannot connect ({exc.reason})") from exc
     except TimeoutError as exc:
         raise _MirrorError(f"no data for {timeout:g} s (timed out)") from exc
+    except ConnectionResetError as exc:
+        raise _MirrorError("the connection was reset by the server mid-transfer") from exc
     except (http.client.HTTPException, OSError, ValueError) as exc:
         raise _MirrorError(f"transfer failed ({type(exc).__name__}: {exc})") from exc
     if declared is not None and declared.isdigit() and received != int(declared):

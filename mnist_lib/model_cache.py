@@ -5,24 +5,37 @@ model file and ``record.json`` (configuration, history, training time, versions,
 of the model file). An entry is written into a temporary folder and renamed into place in one
 step, so a reader sees a whole entry or none; when two processes train the same model at once, the
 first rename wins and the other process keeps its own result without touching the entry. An entry
-that cannot be read, or whose model file does not match its record, is never trusted: it is
-removed with a warning and the model is trained again.
+that cannot be read, or whose model file does not match its record (its checksum, or the layers
+and weight shapes the record lists), is never trusted: it is removed with a warning and the model
+is trained again. An entry that another process removes or replaces while this one reads it is
+not damage: the read looks again, and finds the new entry or none.
+
+Each entry has a lock, a hidden file ``.<entry>.lock`` in the cache root held with ``filelock``:
+:func:`mnist_lib.train.trained_model` holds it while it trains and stores, so when two processes
+ask for the same missing model at once, one trains it and the other waits and then loads it.
+Reading takes no lock, so a read-only cache still serves the models it holds.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import filelock
+
 from mnist_lib import __version__
 from mnist_lib.errors import ModelCacheError
-from mnist_lib.paths import model_cache_dir
+from mnist_lib.paths import ENV_CACHE_DIR, model_cache_dir
 
 if TYPE_CHECKING:
     from mnist_lib.train import TrainConfig, TrainResult
@@ -30,6 +43,8 @@ if TYPE_CHECKING:
 MODEL_FILE = "model.keras"
 RECORD_FILE = "record.json"
 RECORD_FORMAT = 1
+_READ_ATTEMPTS = 3
+"""How often a read looks again at an entry that another process replaced meanwhile."""
 
 
 class ModelCacheWarning(UserWarning):
@@ -42,6 +57,39 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: stream.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def architecture(model: Any) -> dict[str, list[Any]]:
+    """What a model is built of: its layers' kinds and its weights' shapes, in order.
+
+    Cheap to compute from a loaded model and the same before saving and after loading, so the
+    record can say which network its model file must hold: a model file of another network
+    with a checksum to match is refused, not handed out as the model asked for.
+    """
+    return {
+        "layers": [type(layer).__name__ for layer in model.layers],
+        "weights": [[int(size) for size in weight.shape] for weight in model.weights],
+    }
+
+
+def _advice(error: OSError) -> str:
+    """What to do when writing into the cache failed with ``error``."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return f"Free some space, or set {ENV_CACHE_DIR} to a folder on another disk"
+    return f"Set {ENV_CACHE_DIR} to a writable folder"
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    """Which folder is at ``path`` now (device, inode, change time), or None when nothing is.
+
+    An entry is replaced only by a rename and removed only by a rename first, so a different
+    identity before and after a read means another process changed the entry meanwhile.
+    """
+    try:
+        status = os.lstat(path)
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino, status.st_ctime_ns)
 
 
 class ModelCache:
@@ -60,25 +108,38 @@ class ModelCache:
     def load(self, config: TrainConfig) -> TrainResult | None:
         """The cached result for ``config``, or None when there is none or it is unusable."""
         entry = self.entry_dir(config)
-        if not entry.exists():
+        for _ in range(_READ_ATTEMPTS):
+            seen = _identity(entry)
+            if seen is None:
+                return None
+            try:
+                result = self._read(entry, config)
+            except (ModelCacheError, OSError, ValueError) as error:
+                if _identity(entry) == seen:  # the same entry as before the read: it is damaged
+                    problem = error
+                    break
+                continue  # removed or replaced by another process while this one read it
+            if _identity(entry) == seen:
+                return result
+            # replaced while this one read it: the record and the model may be from two entries
+        else:
             return None
-        try:
-            return self._read(entry, config)
-        except (ModelCacheError, OSError, ValueError) as error:
-            warnings.warn(
-                f"the cached model at {entry} is unusable ({error}); it is removed and the "
-                "model will be trained again",
-                ModelCacheWarning,
-                stacklevel=2,
-            )
-            self._remove(entry)
-            return None
+        warnings.warn(
+            f"the cached model at {entry} is unusable ({problem}); it is removed and the "
+            "model will be trained again",
+            ModelCacheWarning,
+            stacklevel=2,
+        )
+        self._remove(entry)
+        return None
 
     def _read(self, entry: Path, config: TrainConfig) -> TrainResult:
         import keras
 
         from mnist_lib.train import TrainResult
 
+        if not entry.is_dir():
+            raise ModelCacheError("it is a file, not an entry folder")
         record_path = entry / RECORD_FILE
         model_path = entry / MODEL_FILE
         try:
@@ -98,6 +159,12 @@ class ModelCache:
             model = keras.saving.load_model(model_path, compile=False)
         except Exception as error:  # Keras raises many kinds for a broken file
             raise ModelCacheError(f"{MODEL_FILE} cannot be loaded: {error}") from error
+        expected = record.get("architecture")
+        if expected is not None and architecture(model) != expected:  # older records lack it
+            raise ModelCacheError(
+                f"{MODEL_FILE} holds another network than {RECORD_FILE} describes (layers "
+                f"{architecture(model)['layers']}, not {expected.get('layers')})"
+            )
         history = record.get("history")
         if not isinstance(history, dict):
             raise ModelCacheError(f"{RECORD_FILE} has no history")
@@ -124,10 +191,7 @@ class ModelCache:
             self.root.mkdir(parents=True, exist_ok=True)
             staging = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", suffix=".tmp", dir=self.root))
         except OSError as error:
-            raise ModelCacheError(
-                f"cannot write to the model cache {self.root}: {error}. Set MNIST_CACHE_DIR to a "
-                "writable folder"
-            ) from error
+            raise ModelCacheError(self._unwritable(error)) from error
         try:
             model_path = staging / MODEL_FILE
             result.model.save(model_path)
@@ -136,15 +200,48 @@ class ModelCache:
             try:
                 staging.rename(entry)
             except OSError:
-                if not entry.exists():
+                if entry.is_dir() and not entry.is_symlink():
+                    pass  # another process finished the same model first: keep its entry
+                elif os.path.lexists(entry):  # a stray file where the entry belongs: not an entry
+                    self._remove(entry)
+                    staging.rename(entry)
+                else:
                     raise
-                # another process finished the same model first: keep its entry
         except OSError as error:
-            raise ModelCacheError(f"cannot write the cache entry {entry}: {error}") from error
+            raise ModelCacheError(
+                f"cannot write the cache entry {entry}: {error}. {_advice(error)}"
+            ) from error
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
         return entry
+
+    def _unwritable(self, error: OSError) -> str:
+        return f"cannot write to the model cache {self.root}: {error}. {_advice(error)}"
+
+    def lock_path(self, config: TrainConfig) -> Path:
+        """The hidden lock file of the entry for ``config``, in the cache root."""
+        return self.root / f".{self.entry_dir(config).name}.lock"
+
+    @contextlib.contextmanager
+    def lock(self, config: TrainConfig) -> Iterator[None]:
+        """Hold the lock of the entry for ``config``: waits while another process holds it.
+
+        Whoever trains and stores a model holds it, so that a second process asking for the same
+        model waits for the first one's entry instead of training it again. The lock is an
+        ``flock`` on a file that stays in place (the kernel releases it if the holder dies), so a
+        crashed process never leaves the entry locked.
+        """
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            lock = filelock.FileLock(self.lock_path(config))
+            lock.acquire()
+        except OSError as error:
+            raise ModelCacheError(self._unwritable(error)) from error
+        try:
+            yield
+        finally:
+            lock.release()
 
     @staticmethod
     def _record(result: TrainResult, model_sha256: str) -> dict[str, Any]:
@@ -157,6 +254,7 @@ class ModelCache:
             "history": result.history,
             "train_seconds": result.train_seconds,
             "model_sha256": model_sha256,
+            "architecture": architecture(result.model),
             "versions": {
                 "mnist_lib": __version__,
                 "keras": keras.__version__,
@@ -166,12 +264,15 @@ class ModelCache:
 
     def _remove(self, entry: Path) -> None:
         """Move an entry aside in one rename, then delete it, so no reader sees half of it."""
-        trash = entry.with_name(f".{entry.name}.{os.getpid()}.removed")
+        trash = entry.with_name(f".{entry.name}.{os.getpid()}.{secrets.token_hex(4)}.removed")
         try:
             entry.rename(trash)
         except OSError:
             return
-        shutil.rmtree(trash, ignore_errors=True)
+        if trash.is_dir() and not trash.is_symlink():
+            shutil.rmtree(trash, ignore_errors=True)
+        else:  # a stray file or link where an entry folder belongs
+            trash.unlink(missing_ok=True)
 
     def discard(self, config: TrainConfig) -> None:
         """Remove the entry for ``config``, if there is one (a retrain replaces it)."""
@@ -181,8 +282,8 @@ class ModelCache:
         """Delete every entry; returns how many there were."""
         if not self.root.exists():
             return 0
-        # hidden folders are other processes' writes in progress: not entries, left alone
+        # hidden names are other processes' writes in progress and the entries' locks: left alone
         entries = [p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")]
         for path in entries:
-            shutil.rmtree(path, ignore_errors=True)
+            self._remove(path)
         return len(entries)

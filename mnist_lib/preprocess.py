@@ -45,8 +45,25 @@ def _as_array(values: object, what: str) -> np.ndarray:
 def _check_image_shape(images: np.ndarray) -> None:
     """Accept a batch of square images or of flat 784-pixel rows, nothing else."""
     if images.ndim == 0 or images.shape[1:] not in (IMAGE_SHAPE, (NUM_PIXELS,)):
-        hint = " (a single image? add a batch axis: images[None])" if images.ndim < 2 else ""
-        raise InputError(f"images must have shape {_SHAPES_TEXT}; got {images.shape}{hint}")
+        raise InputError(
+            f"images must have shape {_SHAPES_TEXT}; got {images.shape}{_shape_hint(images.shape)}"
+        )
+
+
+def _shape_hint(shape: tuple[int, ...]) -> str:
+    """The likely mistake behind a wrong image shape, and its fix."""
+    if shape in (IMAGE_SHAPE, (NUM_PIXELS,)):
+        return " (a single image? add a batch axis: images[None])"
+    if len(shape) == 4 and shape[1:3] == IMAGE_SHAPE:
+        if shape[3] == 1:
+            return " (a channel axis? drop it: images[..., 0])"
+        return (
+            f" ({shape[3]} channels: MNIST images are grayscale, one value per pixel; "
+            "convert them to one channel)"
+        )
+    if len(shape) == 2 and shape[1] == NUM_PIXELS + 1:
+        return " (one column too many: a label column? keep only the 784 pixels)"
+    return ". Reshape to (N, 28, 28) images or (N, 784) rows"
 
 
 def scale_images(images: np.ndarray) -> np.ndarray:
@@ -76,30 +93,67 @@ def check_images(images: np.ndarray, *, scaled: bool = True) -> np.ndarray:
     """Validate what a model gets and return it as float32 (N, 28, 28).
 
     With ``scaled=True`` the images must be floats in [0, 1] (the output of ``scale_images``);
-    with ``scaled=False`` raw pixel values, integer or float, in 0..255.
+    with ``scaled=False`` raw pixel values, integer or float, in 0..255. Any other input (a
+    nested list of such numbers works too) is an InputError that says what is wrong and how to
+    fix it.
     """
     images = _as_array(images, "images")
+    if images.size == 0 and images.ndim < 2:
+        raise InputError("images is empty; give at least one image")
     _check_image_shape(images)
     if len(images) == 0:
         raise InputError("images is an empty batch; give at least one image")
     kind = images.dtype.kind
-    if scaled and kind != "f":
-        hint = " (not scaled yet? call scale_images first)" if kind in "iu" else ""
-        raise InputError(f"images must be floats in [0, 1]; got {images.dtype}{hint}")
     if kind not in "iuf":
-        raise InputError(f"images must be numbers; got dtype {images.dtype}")
+        what = "floats in [0, 1]" if scaled else "numbers"
+        raise InputError(f"images must be {what}; got {images.dtype}{_dtype_hint(kind)}")
+    if scaled and kind != "f":
+        raise InputError(
+            f"images must be floats in [0, 1]; got {images.dtype} "
+            "(not scaled yet? call scale_images first)"
+        )
     if kind == "f" and not np.isfinite(images).all():
-        raise InputError("images contain NaN or infinite values")
+        bad_rows = (~np.isfinite(images.reshape(len(images), -1))).any(axis=1)
+        first = int(np.flatnonzero(bad_rows)[0])
+        raise InputError(
+            f"images contain NaN or infinite values (the first in image {first}); every pixel "
+            "must be a number: check how these images were computed"
+        )
     low, high = images.min(), images.max()
     top = 1 if scaled else 255
     if low < 0 or high > top:
-        hint = (
-            " (raw pixels? call scale_images, or pass scaled=False)" if scaled and high > 1 else ""
-        )
         raise InputError(
-            f"images must lie in [0, {top}]; got values from {low:g} to {high:g}{hint}"
+            f"images must lie in [0, {top}]; got values from {low:g} to {high:g}"
+            f"{_range_hint(low, high, scaled)}"
         )
     return images.astype(np.float32, copy=False).reshape(len(images), *IMAGE_SHAPE)
+
+
+def _dtype_hint(kind: str) -> str:
+    """How to turn an array of another kind into pixel numbers."""
+    if kind == "b":
+        return " (a mask? convert it: images.astype(np.float32))"
+    if kind in "OUS":
+        return (
+            " (text or Python objects; build a numeric array, e.g. "
+            "np.asarray(images, dtype=np.float32) / 255 for pixel values 0..255)"
+        )
+    return ""
+
+
+def _range_hint(low: float, high: float, scaled: bool) -> str:
+    """The likely mistake behind pixel values out of range, and its fix."""
+    if scaled and high <= 255 and low >= 0:
+        return (
+            " (raw pixels? call scale_images on the uint8 images from load_mnist(),"
+            " or divide by 255)"
+        )
+    if low < 0:
+        return (
+            " (standardized or centred? the models take pixel values scaled to [0, 1] with "
+            "scale_images, nothing subtracted)"
+        )
+    return ""
 
 
 def check_labels(

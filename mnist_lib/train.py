@@ -302,18 +302,17 @@ def train(
     sees to the model's own count (:func:`mnist_lib.models.training_threads`), which is what
     makes its results the book's.
     """
+    # Before TensorFlow starts: missing data is reported in a moment, not after its start-up.
+    data = data if data is not None else load_mnist()
     with quiet_retracing():
         return _train(config, data, progress)
 
 
-def _train(
-    config: TrainConfig, data: MnistData | None, progress: ProgressCallback | None
-) -> TrainResult:
+def _train(config: TrainConfig, data: MnistData, progress: ProgressCallback | None) -> TrainResult:
     import keras
     import tensorflow as tf
 
     seed_everything(config.seed)
-    data = data if data is not None else load_mnist()
     train_split, validation = _split(data.train, config)
     x_train = _prepare(train_split.images)
     if validation is not None:  # scaled once here, not again every epoch
@@ -507,14 +506,21 @@ def trained_model(
         cached = cache.load(config)
         if cached is not None:
             return cached
-    if training_threads(config.model) != runtime_threads():
-        from mnist_lib.worker import train_in_worker
+    # One process at a time trains a configuration: another one asking for it meanwhile waits
+    # here, then finds the entry stored. A worker process stores while this one holds the lock.
+    with cache.lock(config):
+        if not retrain:
+            cached = cache.load(config)
+            if cached is not None:
+                return cached
+        if training_threads(config.model) != runtime_threads():
+            from mnist_lib.worker import train_in_worker
 
-        if retrain:
+            if retrain:
+                cache.discard(config)
+            return train_in_worker(config, data, cache=cache, progress=progress)
+        result = train(config, data, progress=progress)
+        if retrain:  # store() keeps an existing entry; a retrain replaces it
             cache.discard(config)
-        return train_in_worker(config, data, cache=cache, progress=progress)
-    result = train(config, data, progress=progress)
-    if retrain:  # store() keeps an existing entry; a retrain replaces it
-        cache.discard(config)
-    cache.store(result)
-    return result
+        cache.store(result)
+        return result

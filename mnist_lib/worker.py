@@ -37,6 +37,10 @@ if TYPE_CHECKING:
 EPOCH_PREFIX = "mnist_lib-epoch "
 """Marks the child's progress lines, so that anything else it prints is not mistaken for one."""
 
+ERROR_PREFIX = "mnist_lib-error "
+"""Marks the child's last line on standard error when it failed with one of the library's errors:
+the error's class and message as JSON, so the parent raises the same kind with the same text."""
+
 
 def train_in_worker(
     config: TrainConfig,
@@ -88,9 +92,7 @@ def train_in_worker(
             errors.seek(0)
             message = errors.read().strip()
         if code != 0:
-            last = message.splitlines()[-1] if message else f"exit code {code}"
-            reason = last.removeprefix("error: ")
-            raise MnistError(f"training {config.model} in a worker process failed: {reason}")
+            raise _child_error(config, message, code)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     result = cache.load(config)
@@ -98,6 +100,22 @@ def train_in_worker(
         raise MnistError(f"the worker process trained {config.model} but stored no usable model")
     result.from_cache = False
     return result
+
+
+def _child_error(config: TrainConfig, stderr: str, code: int) -> MnistError:
+    """The child's failure as an exception of the kind it raised there (DataNotFoundError...)."""
+    from mnist_lib import errors
+
+    lines = stderr.splitlines()
+    kind: type[MnistError] = MnistError
+    reason = lines[-1].removeprefix("error: ") if lines else f"exit code {code}"
+    if lines and lines[-1].startswith(ERROR_PREFIX):
+        reported = json.loads(lines[-1][len(ERROR_PREFIX) :])
+        candidate = getattr(errors, str(reported.get("type")), None)
+        if isinstance(candidate, type) and issubclass(candidate, MnistError):
+            kind = candidate
+        reason = str(reported.get("message"))
+    return kind(f"training {config.model} in a worker process failed: {reason}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -133,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ModelCache(args[1]).store(result)
     except MnistError as error:
         print(f"error: {error}", file=sys.stderr)
+        report = {"type": type(error).__name__, "message": str(error)}
+        print(ERROR_PREFIX + json.dumps(report), file=sys.stderr)
         return 1
     return 0
 

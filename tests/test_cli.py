@@ -110,38 +110,89 @@ def test_version(capsys: Captured) -> None:
     assert capsys.readouterr().out.strip() == f"mnist_lib {__version__}"
 
 
-BAD_ARGUMENTS = {
-    "no command": ([], "required"),
-    "unknown command": (["bogus"], "invalid choice"),
-    "data without action": (["data"], "required"),
-    "unknown data action": (["data", "burn"], "invalid choice"),
-    "unknown model": (["train", "--model", "no_such_net"], "unknown model 'no_such_net'"),
-    "epochs 0": (["train", "--epochs", "0"], "positive whole number"),
-    "epochs x": (["train", "--epochs", "x"], "positive whole number, got 'x'"),
-    "epochs 1.5": (["evaluate", "--epochs", "1.5"], "positive whole number"),
-    "batch size -1": (["evaluate", "--batch-size", "-1"], "positive whole number"),
-    "negative validation": (["train", "--validation", "-0.1"], "0 or more"),
-    "validation text": (["train", "--validation", "half"], "fraction or a count"),
-    "seed text": (["train", "--seed", "one"], "invalid int value"),
-    "unknown option": (["models", "--fast"], "unrecognized arguments"),
-    "unknown recipe": (["train", "--recipe", "nope"], "unknown recipe 'nope' (choose from"),
+# Each bad command line: the command whose usage must be shown, and the reason to give.
+BAD_ARGUMENTS: dict[str, tuple[list[str], str, str]] = {
+    # the top level
+    "no command": ([], "", "the following arguments are required: COMMAND"),
+    "unknown command": (["bogus"], "", "invalid choice: 'bogus'"),
+    "option before the command": (["--fast", "models"], "models", "unrecognized arguments: --fast"),
+    # data and its actions
+    "data without action": (["data"], "data", "the following arguments are required: ACTION"),
+    "unknown data action": (["data", "burn"], "data", "invalid choice: 'burn'"),
+    "where: unknown option": (["data", "where", "--all"], "data where", "unrecognized arguments"),
+    "where: missing value": (
+        ["data", "where", "--data-dir"],
+        "data where",
+        "expected one argument",
+    ),
+    "fetch: missing value": (["data", "fetch", "--dest"], "data fetch", "expected one argument"),
+    "fetch: timeout text": (
+        ["data", "fetch", "--timeout", "soon"],
+        "data fetch",
+        "--timeout: expected a number of seconds, got 'soon'",
+    ),
+    "fetch: negative timeout": (
+        ["data", "fetch", "--timeout", "-5"],
+        "data fetch",
+        "--timeout: expected a positive number of seconds, got -5",
+    ),
+    "fetch: zero timeout": (["data", "fetch", "--timeout", "0"], "data fetch", "positive number"),
+    "fetch: timeout nan": (["data", "fetch", "--timeout", "nan"], "data fetch", "positive number"),
+    "fetch: extra argument": (
+        ["data", "fetch", "now"],
+        "data fetch",
+        "unrecognized arguments: now",
+    ),
+    "verify: missing value": (["data", "verify", "--data-dir"], "data verify", "expected one"),
+    "verify: unknown option": (["data", "verify", "--fix"], "data verify", "unrecognized"),
+    # train and evaluate
+    "unknown model": (["train", "--model", "no_such_net"], "train", "unknown model 'no_such_net'"),
+    "model: missing value": (["evaluate", "--model"], "evaluate", "expected one argument"),
+    "epochs: missing value": (["train", "--epochs"], "train", "--epochs: expected one argument"),
+    "epochs 0": (["train", "--epochs", "0"], "train", "positive whole number, got 0"),
+    "epochs -3": (["train", "--epochs", "-3"], "train", "positive whole number, got -3"),
+    "epochs x": (["train", "--epochs", "x"], "train", "positive whole number, got 'x'"),
+    "epochs 1.5": (["evaluate", "--epochs", "1.5"], "evaluate", "positive whole number"),
+    "batch size -1": (["evaluate", "--batch-size", "-1"], "evaluate", "positive whole number"),
+    "batch size text": (["train", "--batch-size", "big"], "train", "got 'big'"),
+    "negative validation": (["train", "--validation", "-0.1"], "train", "0 or more"),
+    "validation text": (["train", "--validation", "half"], "train", "fraction or a count"),
+    "validation 1.5": (
+        ["train", "--validation", "1.5"],
+        "train",
+        "expected a fraction below 1 (0.1) or a whole count (6000), got 1.5",
+    ),
+    "validation nan": (["evaluate", "--validation", "nan"], "evaluate", "got 'nan'"),
+    "validation inf": (["train", "--validation", "inf"], "train", "got 'inf'"),
+    "seed text": (["train", "--seed", "one"], "train", "expected a whole number, got 'one'"),
+    "seed 1.5": (["evaluate", "--seed", "1.5"], "evaluate", "expected a whole number"),
+    "negative seed": (["train", "--seed", "-1"], "train", "seed from 0 to 4294967295, got -1"),
+    "seed too large": (["train", "--seed", str(2**32)], "train", "got 4294967296"),
+    "unknown recipe": (
+        ["train", "--recipe", "nope"],
+        "train",
+        "unknown recipe 'nope' (choose from",
+    ),
+    "recipe: missing value": (["evaluate", "--recipe"], "evaluate", "expected one argument"),
     "recipe and epochs": (
         ["evaluate", "--recipe", "cnn", "--epochs", "3", "--seed", "1"],
+        "evaluate",
         "--recipe fixes the whole recipe; leave out --epochs, --seed",
     ),
+    "train: unknown option": (["train", "--fast"], "train", "unrecognized arguments: --fast"),
+    "train: flag with a value": (["train", "--retrain", "yes"], "train", "unrecognized arguments"),
+    "evaluate: train's option": (["evaluate", "--retrain"], "evaluate", "unrecognized arguments"),
+    # models and recipes
+    "models: unknown option": (["models", "--fast"], "models", "unrecognized arguments: --fast"),
+    "models: extra argument": (["models", "cnn"], "models", "unrecognized arguments: cnn"),
+    "recipes: unknown option": (["recipes", "--all"], "recipes", "unrecognized arguments: --all"),
 }
 
 
-@pytest.mark.parametrize("case", list(BAD_ARGUMENTS))
-def test_bad_arguments_exit_two_with_usage(case: str, capsys: Captured) -> None:
-    argv, reason = BAD_ARGUMENTS[case]
-    with pytest.raises(SystemExit) as stop:
-        main(argv)
-    assert stop.value.code == 2
-    out, err = capsys.readouterr()
-    assert out == ""
-    assert err.startswith("usage: python -m mnist_lib")
-    assert reason in err
+def test_bad_arguments_cover_every_command() -> None:
+    assert {usage for _, usage, _ in BAD_ARGUMENTS.values()} == {
+        " ".join(command) for command in HELP_COMMANDS
+    }
 
 
 def test_unknown_model_error_names_the_known_models(capsys: Captured) -> None:
@@ -149,17 +200,34 @@ def test_unknown_model_error_names_the_known_models(capsys: Captured) -> None:
     assert "seed_mlp" in capsys.readouterr().err
 
 
-def test_module_run_with_bad_arguments_exits_two(isolated_env: Path) -> None:
-    result = run_module("train", "--epochs", "0", env={"MNIST_OFFLINE": "1"})
-    assert result.returncode == 2
-    assert result.stdout == ""
-    assert result.stderr.startswith("usage: python -m mnist_lib train")
-    assert "--epochs: expected a positive whole number, got 0" in result.stderr
-    assert "Traceback" not in result.stderr
+def assert_usage_error(out: str, err: str, case: str) -> None:
+    """Nothing on stdout; the usage of the right command and the reason on stderr."""
+    _, usage_of, reason = BAD_ARGUMENTS[case]
+    command = f"python -m mnist_lib {usage_of}".rstrip()
+    assert out == ""
+    assert err.startswith(f"usage: {command} [-h]")
+    assert f"\n{command}: error: " in err
+    assert reason in err
+    assert "Traceback" not in err
 
-    missing = run_module(env={"MNIST_OFFLINE": "1"})
-    assert missing.returncode == 2
-    assert missing.stderr.startswith("usage: python -m mnist_lib")
+
+@pytest.mark.parametrize("case", list(BAD_ARGUMENTS))
+def test_bad_arguments_exit_two_with_usage(case: str, capsys: Captured) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(BAD_ARGUMENTS[case][0])
+    assert stop.value.code == 2
+    assert_usage_error(*capsys.readouterr(), case)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["no command", "epochs 0", "negative seed", "fetch: zero timeout", "recipes: unknown option"],
+)
+def test_module_run_with_bad_arguments_exits_two(case: str, isolated_env: Path) -> None:
+    """The same through a real ``python -m mnist_lib`` process: its exit code and streams."""
+    result = run_module(*BAD_ARGUMENTS[case][0], env={"MNIST_OFFLINE": "1"})
+    assert result.returncode == 2
+    assert_usage_error(result.stdout, result.stderr, case)
 
 
 # ------------------------------------------------------------------------------------------
@@ -303,7 +371,8 @@ def test_train_then_evaluate_uses_the_cache(
     real_data: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: Captured
 ) -> None:
     config = TrainConfig(epochs=1)
-    entry = ModelCache(isolated_env / "models").entry_dir(config)
+    cache = ModelCache(isolated_env / "models")
+    entry = cache.entry_dir(config)
 
     assert main(["train", "--epochs", "1", "--quiet"]) == 0
     out, err = capsys.readouterr()
@@ -340,7 +409,7 @@ def test_train_then_evaluate_uses_the_cache(
     assert f"{report['errors']} of 10000 test digits misclassified" in text
     assert "macro" in text
 
-    assert sorted(p.name for p in (isolated_env / "models").iterdir()) == [entry.name]
+    assert {p.name for p in cache.root.iterdir()} == {entry.name, cache.lock_path(config).name}
 
 
 # ------------------------------------------------------------------------------------------

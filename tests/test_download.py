@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -13,17 +15,20 @@ import pytest
 from mnist_fixtures import (
     HTML_PAGE,
     REAL_MNIST,
+    DiskFault,
     LoopbackServer,
     Route,
+    full_disk,
     gz_files,
     idx_bytes,
     loopback_server,
+    read_only_folder,
     refused_url,
     send_bytes,
+    send_half,
     send_hang,
     send_status,
     send_trickle,
-    send_truncated,
     spec_for,
     synthetic_arrays,
 )
@@ -65,7 +70,12 @@ FAULTS: dict[str, tuple[Callable[[str], Route] | None, str]] = {
     "connection refused": (None, "cannot connect"),
     "404": (lambda name: send_status(404), "HTTP 404"),
     "500": (lambda name: send_status(500), "HTTP 500"),
-    "truncated body": (lambda name: send_truncated(GOOD[name]), "truncated"),
+    "truncated body": (lambda name: send_half(GOOD[name]), "truncated"),
+    "dropped without length": (
+        lambda name: send_half(GOOD[name], announce_length=False),
+        "truncated",
+    ),
+    "connection reset": (lambda name: send_half(GOOD[name], end="reset"), "reset"),
     "html error page": (lambda name: send_bytes(HTML_PAGE, "text/html"), "HTML"),
     "html without content type": (lambda name: send_bytes(HTML_PAGE), "HTML"),
     "uncompressed body": (lambda name: send_bytes(idx_bytes(ARRAYS["x_train"])), "not a gzip"),
@@ -138,6 +148,128 @@ def test_fault_on_every_mirror_leaves_nothing_then_recovers(
     assert_loads_synthetic(cache)
 
 
+def cannot_write(folder: Path, code: int, fix: str) -> str:
+    """The message of a download that cannot write into ``folder`` (errno ``code``)."""
+    elsewhere = "set MNIST_CACHE_DIR to another folder"
+    return f"cannot write into {folder} ({os.strerror(code)}): {fix}, or {elsewhere}"
+
+
+def assert_nothing_in(folder: Path) -> None:
+    """The folder holds nothing the loader would take for data, nor any part file."""
+    assert not folder.exists() or list(folder.iterdir()) == []
+    with pytest.raises(DataNotFoundError):
+        load_mnist(download=False, files=TABLE)
+
+
+@pytest.fixture(params=["mount", "no mount"])
+def full_cache(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[DiskFault]:
+    """The cache root on a full disk: a filled tmpfs, or (no mount) a file size limit."""
+    with full_disk(tmp_path, mount=request.param == "mount") as fault:
+        monkeypatch.setenv("MNIST_CACHE_DIR", str(fault.path))
+        yield fault
+
+
+def test_full_disk_is_reported_as_such_not_retried_and_leaves_nothing(
+    server: LoopbackServer, full_cache: DiskFault
+) -> None:
+    filler = (full_cache.path / "filler").read_bytes()
+    data_dir = full_cache.path / "data"
+    mirrors = [good_mirror(server, "one"), good_mirror(server, "two")]
+    with pytest.raises(DownloadError) as info:
+        download_mnist(mirrors=mirrors, timeout=TIMEOUT, files=TABLE)
+    assert str(info.value) == cannot_write(data_dir, full_cache.errno, "free some space")
+    assert info.value.__cause__.errno == full_cache.errno  # the kernel's own error, chained
+    # The mirror is not blamed: the first request was the only one.
+    assert server.requests == [f"/one/{FILES[0].name}"]
+    assert_nothing_in(data_dir)
+    assert (full_cache.path / "filler").read_bytes() == filler  # the user's file is untouched
+
+    full_cache.lift()
+    assert download_mnist(mirrors=mirrors, timeout=TIMEOUT, files=TABLE) == data_dir
+    assert_loads_synthetic(data_dir)
+
+
+def test_load_mnist_on_a_full_disk_says_why_in_one_readable_message(
+    server: LoopbackServer, full_cache: DiskFault
+) -> None:
+    with pytest.raises(DataNotFoundError) as info:
+        load_mnist(mirrors=[good_mirror(server)], timeout=TIMEOUT, files=TABLE)
+    message = str(info.value)
+    data_dir = full_cache.path / "data"
+    assert message.startswith("MNIST was not found. Places looked at:")
+    failure = cannot_write(data_dir, full_cache.errno, "free some space")
+    assert f"\nNot downloaded: download failed: {failure}\n" in message
+    assert "mirror" not in message  # nothing suggests the server was at fault
+    assert "Traceback" not in message
+    assert isinstance(info.value.__cause__, DownloadError)
+    assert len(server.requests) == 1
+    assert_nothing_in(data_dir)
+
+    full_cache.lift()
+    loaded = load_mnist(mirrors=[good_mirror(server)], timeout=TIMEOUT, files=TABLE)
+    np.testing.assert_array_equal(loaded.train.images, ARRAYS["x_train"])
+
+
+@pytest.mark.parametrize("data_folder", ["missing", "present"])
+def test_read_only_cache_is_reported_as_such_and_recovers(
+    server: LoopbackServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    data_folder: str,
+) -> None:
+    """Read-only from the start (nowhere to create data/) or with an empty data/ folder."""
+    with read_only_folder(tmp_path, *(["data"] if data_folder == "present" else [])) as fault:
+        monkeypatch.setenv("MNIST_CACHE_DIR", str(fault.path))
+        data_dir = fault.path / "data"
+        mirrors = [good_mirror(server, "one"), good_mirror(server, "two")]
+        with pytest.raises(DownloadError) as info:
+            download_mnist(mirrors=mirrors, timeout=TIMEOUT, files=TABLE)
+        assert str(info.value) == cannot_write(data_dir, fault.errno, "make it writable")
+        assert server.requests == []  # found out before downloading anything
+        assert sorted(p.name for p in fault.path.iterdir()) == sorted(
+            ["notes.txt", *(["data"] if data_folder == "present" else [])]
+        )
+        assert_nothing_in(data_dir)
+        with pytest.raises(DataNotFoundError, match="make it writable"):
+            load_mnist(mirrors=mirrors, timeout=TIMEOUT, files=TABLE)
+
+        fault.lift()
+        download_mnist(mirrors=mirrors, timeout=TIMEOUT, files=TABLE)
+        assert_loads_synthetic(data_dir)
+        assert (fault.path / "notes.txt").read_text() == "the user's own file\n"
+
+
+def test_a_destination_given_explicitly_gets_its_own_advice(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
+    with full_disk(tmp_path) as fault:
+        with pytest.raises(DownloadError, match="free some space, or download into another folder"):
+            download_mnist(fault.path / "mine", mirrors=[good_mirror(server)], files=TABLE)
+        assert_nothing_in(fault.path / "mine")
+
+
+def test_a_failed_rename_takes_back_the_files_already_placed(
+    server: LoopbackServer, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The four files are renamed into place one by one; a failure in between leaves none."""
+    real_replace = os.replace
+    placed: list[str] = []
+
+    def fail_on_the_third(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+        if len(placed) == 2:
+            raise OSError(errno.EIO, "Input/output error", str(target))
+        real_replace(source, target)
+        placed.append(str(target))
+
+    monkeypatch.setattr(os, "replace", fail_on_the_third)
+    with pytest.raises(DownloadError, match=r"cannot write into .* \(Input/output error\)"):
+        download_mnist(mirrors=[good_mirror(server)], timeout=TIMEOUT, files=TABLE)
+    assert len(placed) == 2
+    assert_nothing_in(cache)
+
+
 def test_failure_on_the_last_file_discards_the_verified_ones(
     server: LoopbackServer, cache: Path
 ) -> None:
@@ -168,6 +300,9 @@ def test_every_mirror_failing_gives_one_not_found_error(
     with pytest.raises(DataNotFoundError) as info:
         load_mnist(tmp_path / "nowhere", mirrors=mirrors, timeout=TIMEOUT, files=TABLE)
     message = str(info.value)
+    # The mirrors' failures are listed one level deeper than the places looked at.
+    assert f"\n    - {mirrors[0]}{FILES[0].name}: cannot connect" in message
+    assert f"\n    - {mirrors[1]}{FILES[0].name}: HTTP 404" in message
     assert isinstance(info.value.__cause__, DownloadError)
     assert f"data_dir argument {tmp_path / 'nowhere'}: does not exist" in message
     assert f"cache folder {cache}" in message

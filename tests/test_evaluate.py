@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -354,6 +355,97 @@ def test_predict_proba_rejects_raw_pixels_via_check_images():
     raw = np.zeros((3, 28, 28), dtype=np.uint8)
     with pytest.raises(InputError):
         predict_proba(FakeKerasModel(), raw)
+
+
+# --------------------------------------------------------------------------------------------------
+# predict_proba with a real Keras model and every kind of wrong input
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def untrained_mlp():
+    """The reference network, untrained: real Keras, and built in well under a second."""
+    from mnist_lib.models import seed_mlp
+
+    return seed_mlp()
+
+
+SCALED = np.random.default_rng(0).random((3, 28, 28), dtype=np.float32)
+
+
+def _with_value(value: float, image: int = 2) -> np.ndarray:
+    images = SCALED.copy()
+    images[image, 5, 7] = value
+    return images
+
+
+def _objects() -> np.ndarray:
+    images = np.empty((3, 28, 28), dtype=object)
+    images[...] = 0.5
+    return images
+
+
+# Each wrong input, and what the message must say: the problem, then the fix.
+WRONG_IMAGES = {
+    "one image, no batch axis": (
+        SCALED[0],
+        r"\(N, 28, 28\) or \(N, 784\); got \(28, 28\) \(a single image\? add a batch axis: "
+        r"images\[None\]\)",
+    ),
+    "one flat image": (SCALED[0].reshape(784), r"got \(784,\) \(a single image\? add a batch axis"),
+    "rows of 28": (
+        SCALED[:, 0, :],
+        r"got \(3, 28\)\. Reshape to \(N, 28, 28\) images or \(N, 784\)",
+    ),
+    "rows of 785": (np.zeros((3, 785), np.float32), r"got \(3, 785\) \(.*a label column\?"),
+    "three colour channels": (
+        np.repeat(SCALED[..., None], 3, axis=-1),
+        r"got \(3, 28, 28, 3\) \(3 channels: MNIST images are grayscale.*convert them to one",
+    ),
+    "a channel axis": (SCALED[..., None], r"\(a channel axis\? drop it: images\[\.\.\., 0\]\)"),
+    "uint8 raw pixels": (
+        (SCALED * 255).astype(np.uint8),
+        r"floats in \[0, 1\]; got uint8 \(not scaled yet\? call scale_images first\)",
+    ),
+    "float64 raw pixels": (
+        SCALED.astype(np.float64) * 255,
+        r"lie in \[0, 1\]; got values from 0\.\d+ to 25\d\.\d+ \(raw pixels\? call "
+        r"scale_images .*or divide by 255\)",
+    ),
+    "negative values": (
+        SCALED - 0.5,
+        r"got values from -0\.\d+ to 0\.\d+ \(standardized or centred\? .*scale_images",
+    ),
+    "NaN": (_with_value(np.nan), r"NaN or infinite values \(the first in image 2\).*check how"),
+    "infinity": (_with_value(np.inf, 1), r"NaN or infinite values \(the first in image 1\)"),
+    "strings": (
+        np.full((3, 28, 28), "0.5"),
+        r"floats in \[0, 1\]; got <U3 \(text or Python objects; .*np\.asarray\(images, dtype",
+    ),
+    "objects": (_objects(), r"got object \(text or Python objects; build a numeric array"),
+    "booleans": (SCALED > 0.5, r"got bool \(a mask\? convert it"),
+    "empty batch": (np.zeros((0, 28, 28), np.float32), "an empty batch; give at least one image"),
+    "empty list": ([], "images is empty; give at least one image"),
+    "ragged list": ([[0.5] * 784, [0.5] * 783], "cannot be read as an array"),
+}
+
+
+@pytest.mark.parametrize("case", list(WRONG_IMAGES))
+def test_predict_proba_names_each_wrong_input_and_its_fix(case: str, untrained_mlp) -> None:
+    images, expected = WRONG_IMAGES[case]
+    with pytest.raises(InputError) as info:
+        predict_proba(untrained_mlp, images)
+    assert re.search(expected, str(info.value)), str(info.value)
+    assert str(info.value).startswith("images ")  # names the argument first
+
+
+@pytest.mark.parametrize("shape", [(3, 28, 28), (3, 784)])
+def test_predict_proba_takes_nested_lists_of_valid_numbers(shape, untrained_mlp) -> None:
+    images = SCALED.reshape(shape)
+    from_list = predict_proba(untrained_mlp, images.tolist())
+    np.testing.assert_array_equal(from_list, predict_proba(untrained_mlp, images))
+    assert from_list.shape == (3, 10)
+    np.testing.assert_allclose(from_list.sum(axis=1), 1, rtol=1e-5)
 
 
 @pytest.mark.parametrize("batch_size", [0, -5, 2.5, True])

@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+import filelock
 import numpy as np
 import pytest
-from mnist_fixtures import REAL_MNIST
+from mnist_fixtures import REAL_MNIST, full_disk, read_only_folder
 
 import mnist_lib.train as train_module
-from mnist_lib import __version__
+from mnist_lib import __version__, model_cache
 from mnist_lib.data import MnistData, Split, load_mnist
 from mnist_lib.errors import ModelCacheError
-from mnist_lib.model_cache import MODEL_FILE, RECORD_FILE, ModelCache, ModelCacheWarning
+from mnist_lib.model_cache import (
+    MODEL_FILE,
+    RECORD_FILE,
+    ModelCache,
+    ModelCacheWarning,
+    architecture,
+)
 from mnist_lib.models import build_model
 from mnist_lib.train import TrainConfig, TrainResult, train, trained_model
 
@@ -80,8 +89,15 @@ def predictions(model, images: np.ndarray) -> np.ndarray:
 
 
 def leftovers(root: Path) -> list[str]:
-    """Hidden folders or files (staging or trash) left in the cache root."""
-    return sorted(p.name for p in root.iterdir() if p.name.startswith(".")) if root.exists() else []
+    """Hidden folders or files (staging or trash) left in the cache root.
+
+    The entries' lock files (``.<entry>.lock``) are meant to stay and are not counted.
+    """
+    if not root.exists():
+        return []
+    return sorted(
+        p.name for p in root.iterdir() if p.name.startswith(".") and not p.name.endswith(".lock")
+    )
 
 
 def assert_equal_weights(a, b) -> None:
@@ -407,6 +423,19 @@ def _model_missing(entry: Path) -> None:
     (entry / MODEL_FILE).unlink()
 
 
+def _model_of_another_network(entry: Path) -> None:
+    # A valid Keras file of a small convolutional network, its checksum in the record to match:
+    # only comparing the network itself can tell it is not the seed_mlp asked for.
+    (entry / MODEL_FILE).unlink()
+    build_model("cnn", filters=(2,), dense_units=4).save(entry / MODEL_FILE)
+    _edit_record(entry, model_sha256=hashlib.sha256((entry / MODEL_FILE).read_bytes()).hexdigest())
+
+
+def _file_instead_of_folder(entry: Path) -> None:
+    shutil.rmtree(entry)
+    entry.write_text("not an entry folder")
+
+
 CORRUPTIONS: dict[str, tuple[Callable[[Path], None], str]] = {
     "truncated model": (_truncate_model, "checksum"),
     "truncated model, matching checksum": (_truncate_model_matching_checksum, "cannot be loaded"),
@@ -420,6 +449,11 @@ CORRUPTIONS: dict[str, tuple[Callable[[Path], None], str]] = {
     "record with malformed history": (_record_with_malformed_history, "malformed history"),
     "record missing": (_record_missing, "cannot be read"),
     "model missing": (_model_missing, "missing"),
+    "model of another network, matching checksum": (
+        _model_of_another_network,
+        r"holds another network than record\.json describes \(layers \['Reshape', 'Conv2D'",
+    ),
+    "a file instead of the entry folder": (_file_instead_of_folder, "a file, not an entry folder"),
 }
 
 
@@ -454,6 +488,99 @@ def test_unusable_entry_is_removed_and_rebuilt(
     assert again is not None
     assert_equal_weights(again.model, trained.model)
     assert leftovers(cache.root) == []
+
+
+def test_record_lists_the_network_and_an_older_record_without_it_still_loads(
+    cache: ModelCache, trained: TrainResult
+) -> None:
+    entry = cache.store(trained)
+    record = json.loads((entry / RECORD_FILE).read_text(encoding="utf-8"))
+    assert record["architecture"] == architecture(trained.model)
+    assert record["architecture"]["layers"] == ["Flatten", "Dense", "Dense", "Dense", "Dense"]
+    assert record["architecture"]["weights"][:2] == [[784, 128], [128]]
+    # Entries stored before the record listed the network stay valid: no retraining.
+    del record["architecture"]
+    (entry / RECORD_FILE).write_text(json.dumps(record), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ModelCacheWarning)
+        assert cache.load(TINY) is not None
+
+
+def test_store_replaces_a_stray_file_where_the_entry_belongs(
+    cache: ModelCache, trained: TrainResult
+) -> None:
+    cache.root.mkdir(parents=True)
+    cache.entry_dir(TINY).write_text("a stray file")
+    entry = cache.store(trained)
+    assert entry.is_dir()
+    assert sorted(p.name for p in cache.root.iterdir()) == [entry.name]
+    assert cache.load(TINY) is not None
+
+
+def test_clear_moves_entries_aside_and_keeps_the_locks(
+    cache: ModelCache, trained: TrainResult
+) -> None:
+    cache.store(trained)
+    with cache.lock(TINY):
+        assert cache.lock_path(TINY).is_file()
+    assert cache.clear() == 1
+    assert [p.name for p in cache.root.iterdir()] == [cache.lock_path(TINY).name]
+
+
+def test_the_lock_is_held_until_released(cache: ModelCache) -> None:
+    with cache.lock(TINY):
+        other = filelock.FileLock(cache.lock_path(TINY))
+        with pytest.raises(filelock.Timeout):
+            other.acquire(timeout=0)
+    other.acquire(timeout=0)  # released: free for the next process
+    other.release()
+
+
+def _meanwhile(monkeypatch: pytest.MonkeyPatch, action: Callable[[], None]) -> None:
+    """Run ``action`` once, as another process would, in the middle of the next read."""
+    real_sha256 = model_cache._sha256
+    done: list[bool] = []
+
+    def sha256_then_act(path: Path) -> str:
+        digest = real_sha256(path)
+        if not done:
+            done.append(True)
+            action()
+        return digest
+
+    monkeypatch.setattr(model_cache, "_sha256", sha256_then_act)
+
+
+def test_an_entry_removed_while_it_is_read_is_a_miss_not_damage(
+    cache: ModelCache, trained: TrainResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache.store(trained)
+    _meanwhile(monkeypatch, lambda: ModelCache(cache.root).discard(TINY))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ModelCacheWarning)
+        assert cache.load(TINY) is None
+    assert list(cache.root.iterdir()) == []
+
+
+def test_an_entry_replaced_while_it_is_read_gives_the_new_one_whole(
+    cache: ModelCache, trained: TrainResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The record is read from the old entry, the model file would come from the new one.
+    old = TrainResult(build_model("seed_mlp"), TINY, {"loss": [9.0], "accuracy": [0.1]}, 99.0)
+    cache.store(old)
+
+    def replace() -> None:
+        other = ModelCache(cache.root)
+        other.discard(TINY)
+        other.store(trained)
+
+    _meanwhile(monkeypatch, replace)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ModelCacheWarning)
+        loaded = cache.load(TINY)
+    assert loaded is not None
+    assert loaded.history == trained.history
+    assert_equal_weights(loaded.model, trained.model)
 
 
 # ------------------------------------------------------------------------------------------
@@ -493,6 +620,47 @@ def test_read_only_cache_root(
         cache.store(trained)
     assert "MNIST_CACHE_DIR" in str(caught.value)
     assert list(cache.root.iterdir()) == []
+
+
+@pytest.mark.parametrize("mount", [True, False], ids=["mount", "no mount"])
+def test_full_disk_is_reported_and_leaves_nothing(
+    tmp_path: Path, trained: TrainResult, mount: bool
+) -> None:
+    with full_disk(tmp_path, mount=mount) as fault:
+        cache = ModelCache(fault.path / "models")
+        with pytest.raises(ModelCacheError) as caught:
+            cache.store(trained)
+        message = str(caught.value)
+        assert os.strerror(fault.errno) in message
+        assert "Free some space, or set MNIST_CACHE_DIR to a folder on another disk" in message
+        assert list(cache.root.iterdir()) == []  # no staging folder, no half-written model
+        assert cache.load(TINY) is None
+
+        fault.lift()
+        cache.store(trained)
+        assert cache.load(TINY) is not None
+
+
+def test_read_only_cache_still_serves_its_models_and_refuses_to_train(
+    tmp_path: Path, trained: TrainResult, fake_train: list[TrainConfig], tiny_data: MnistData
+) -> None:
+    def store_one(folder: Path) -> None:
+        ModelCache(folder / "models").store(trained)
+
+    with read_only_folder(tmp_path, prepare=store_one) as fault:
+        root = fault.path / "models"
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ModelCacheWarning)
+            assert trained_model(TINY, tiny_data, cache_dir=root).from_cache is True
+        # A missing model: refused before any training, whose result could not be kept.
+        with pytest.raises(ModelCacheError, match=os.strerror(fault.errno)) as caught:
+            trained_model(TINY.replace(seed=3), tiny_data, cache_dir=root)
+        assert "MNIST_CACHE_DIR" in str(caught.value)
+        assert fake_train == []
+
+        fault.lift()
+        assert trained_model(TINY.replace(seed=3), tiny_data, cache_dir=root).from_cache is False
+        assert fake_train == [TINY.replace(seed=3)]
 
 
 def test_trained_model_reports_an_unwritable_cache(

@@ -8,14 +8,13 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pytest
 from mnist_fixtures import REAL_MNIST
 from test_model_cache import assert_equal_weights
 
 import mnist_lib.worker as worker_module
 from mnist_lib.data import MnistData, Split, load_mnist
-from mnist_lib.errors import MnistError
+from mnist_lib.errors import DataNotFoundError, InputError, MnistError
 from mnist_lib.model_cache import ModelCache
 from mnist_lib.models import register_model, training_threads
 from mnist_lib.train import EpochLog, TrainConfig, runtime_threads, trained_model
@@ -90,9 +89,11 @@ def test_the_worker_stores_the_model_and_the_parent_returns_it(worker_runs: dict
     assert not first.from_cache and cached.from_cache
     assert first.config == TINY_CNN and first.train_seconds > 0
     assert_equal_weights(first.model, cached.model)
-    entry = ModelCache(worker_runs["cache"]).entry_dir(TINY_CNN)
+    cache = ModelCache(worker_runs["cache"])
+    entry = cache.entry_dir(TINY_CNN)
     assert entry.is_dir()
-    assert sorted(p.name for p in Path(worker_runs["cache"]).iterdir()) == [entry.name]
+    # The parent held the entry's lock while the child trained and stored: no deadlock.
+    assert {p.name for p in cache.root.iterdir()} == {entry.name, cache.lock_path(TINY_CNN).name}
 
 
 def test_two_worker_runs_give_bit_identical_weights(worker_runs: dict) -> None:
@@ -106,9 +107,28 @@ def test_a_failing_worker_raises_its_message_and_stores_nothing(
     tiny: MnistData, tmp_path: Path
 ) -> None:
     bad_labels = MnistData(Split(tiny.train.images, tiny.train.labels + 20), tiny.test)
-    with pytest.raises(MnistError, match=r"in a worker process failed: labels must be 0\.\.9"):
-        trained_model(TINY_CNN, bad_labels, cache_dir=tmp_path)
-    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(InputError, match=r"in a worker process failed: labels must be 0\.\.9"):
+        trained_model(TINY_CNN, bad_labels, cache_dir=tmp_path)  # the child's kind of error
+    assert [p.name for p in tmp_path.iterdir()] == [ModelCache(tmp_path).lock_path(TINY_CNN).name]
+
+
+def test_missing_data_in_the_worker_is_the_same_error_in_the_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child looks for MNIST itself; its DataNotFoundError comes back whole, same kind."""
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("MNIST_OFFLINE", "1")
+    monkeypatch.setenv("MNIST_CACHE_DIR", str(tmp_path / "cache-root"))
+    with pytest.raises(DataNotFoundError) as caught:
+        trained_model(TINY_CNN, cache_dir=tmp_path / "models")
+    message = str(caught.value)
+    assert message.startswith("training cnn in a worker process failed: MNIST was not found.")
+    assert f"$MNIST_DATA_DIR {tmp_path / 'empty'}: holds none" in message  # every line of it
+    assert "python -m mnist_lib data fetch" in message
+    assert [p.name for p in (tmp_path / "models").iterdir()] == [
+        ModelCache(tmp_path / "models").lock_path(TINY_CNN).name
+    ]
 
 
 def test_the_worker_module_explains_its_usage(capsys: pytest.CaptureFixture[str]) -> None:
@@ -121,4 +141,4 @@ def test_an_unloadable_result_is_an_error(tiny: MnistData, tmp_path: Path, monke
     monkeypatch.setattr(ModelCache, "load", lambda self, config: None)
     with pytest.raises(MnistError, match="stored no usable model"):
         trained_model(TINY_CNN.replace(epochs=1), tiny, cache_dir=tmp_path)
-    assert np.all([p.name.startswith("cnn-") for p in tmp_path.iterdir()])
+    assert all(p.name.startswith(("cnn-", ".cnn-")) for p in tmp_path.iterdir())
