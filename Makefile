@@ -15,7 +15,8 @@ STAMP := $(VENV)/.installed
 export MNIST_CACHE_DIR ?= $(CURDIR)/.cache
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: install site test lint unit browser nbval notebooks lab train evaluate benchmark clean help
+.PHONY: install site test lint unit browser nbval notebooks lab train evaluate benchmarks \
+	benchmark-report clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -26,7 +27,7 @@ help:
 	@echo "make nbval      re-run every chapter and compare with its stored outputs"
 	@echo "make train      train the reference model (or take it from the cache)"
 	@echo "make evaluate   test-set accuracy and per-class scores of the reference model"
-	@echo "make benchmark  training speed: plain model.fit against mnist_lib"
+	@echo "make benchmarks measure training, prediction, site and nbval; rewrite the appendix"
 	@echo "make clean      remove the build, the model cache and the virtual environment"
 
 install: $(STAMP)
@@ -74,8 +75,17 @@ train: $(STAMP)
 evaluate: $(STAMP)
 	$(BIN)/python -m mnist_lib evaluate
 
-benchmark: $(STAMP)
-	$(BIN)/python benchmarks/training_speed.py
+# Each benchmark prints a table and stores benchmarks/results/NAME.json; the report turns those
+# into the book's appendix (book/appendix_benchmarks.md). About an hour on 2 cores, most of it the
+# nbval pass from an empty model cache; run it on an otherwise idle machine.
+benchmarks: $(STAMP)
+	$(BIN)/python -m benchmarks.training_speed
+	$(BIN)/python -m benchmarks.inference_speed
+	$(BIN)/python -m benchmarks.book_speed
+	$(BIN)/python -m benchmarks.report
+
+benchmark-report: $(STAMP)
+	$(BIN)/python -m benchmarks.report
 
 clean:
 	rm -rf _build .cache $(VENV)

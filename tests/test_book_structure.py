@@ -15,9 +15,20 @@ def toc_chapters() -> list[str]:
     return [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
 
 
+def toc_notebooks() -> list[str]:
+    return [chapter for chapter in toc_chapters() if (ROOT / f"{chapter}.ipynb").exists()]
+
+
 def test_every_notebook_is_in_the_table_of_contents_in_file_order() -> None:
     notebooks = sorted(f"book/{path.stem}" for path in (ROOT / "book").glob("*.ipynb"))
-    assert toc_chapters() == notebooks
+    assert toc_notebooks() == notebooks
+
+
+def test_the_chapters_come_first_and_the_generated_appendix_last() -> None:
+    chapters = toc_chapters()
+    assert chapters[:-1] == toc_notebooks()
+    assert chapters[-1] == "book/appendix_benchmarks"
+    assert (ROOT / "book/appendix_benchmarks.md").exists()
 
 
 def test_the_browser_tests_visit_every_page_in_reading_order() -> None:
@@ -28,7 +39,7 @@ def test_the_browser_tests_visit_every_page_in_reading_order() -> None:
 
 
 def test_every_chapter_starts_with_its_title_and_stores_outputs() -> None:
-    for chapter in toc_chapters():
+    for chapter in toc_notebooks():
         notebook = json.loads((ROOT / f"{chapter}.ipynb").read_text(encoding="utf-8"))
         first = "".join(notebook["cells"][0]["source"])
         assert first.startswith("# "), f"{chapter}: the first cell is not the chapter title"

@@ -28,6 +28,7 @@ CHAPTERS = [
     ("book/08_convolutional.html", "convolutional network"),
     ("book/09_regularization.html", "Regularization"),
     ("book/10_comparison.html", "Comparison"),
+    ("book/appendix_benchmarks.html", "how fast it runs"),
 ]
 """Every page of the book in reading order, with a word its heading must contain."""
 
